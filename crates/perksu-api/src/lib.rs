@@ -1,0 +1,126 @@
+//! The HTTP layer: the JSON API, its OpenAPI document, and the middleware around them.
+//!
+//! Architecture invariant: handlers are thin. They authenticate, turn the body into a domain
+//! command (parsing amounts once, here), make one store call, and shape the response. No SQL,
+//! and no rule about points, lives in this crate.
+
+mod error;
+mod extract;
+mod movement;
+mod routes;
+mod wire;
+
+use std::any::Any;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use perksu_store::Store;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+pub use error::{ApiError, ErrorBody};
+
+/// The largest request body accepted; larger ones get a 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Perksu Points",
+        description = "The points economy of a multi-tenant employee-recognition platform. \
+                       Amounts are decimal strings with at most two decimals; requests accept \
+                       a JSON number or a string."
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API's routes and their OpenAPI document.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::health::router())
+        .nest("/api/auth", routes::auth::router())
+        .nest("/api/tenants", routes::tenants::router())
+        .nest("/api/users", routes::users::router())
+        .nest("/api/departments", routes::departments::router())
+        .nest("/api/recognitions", routes::recognitions::router())
+        .nest("/api/wallets", routes::wallets::router())
+        .nest("/api/v1/points", routes::points::router())
+        .nest("/api/v1/points", routes::audit::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI document, as served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// The whole application, ready to serve.
+pub fn app(state: AppState) -> Router {
+    let (router, openapi) = api();
+    router
+        // The spec's clients post to `/api/recognitions/` as well.
+        .route(
+            "/api/recognitions/",
+            post(routes::recognitions::create_recognition)
+                .get(routes::recognitions::list_recognitions),
+        )
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || async move { Json(openapi) }),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    error::error_response(StatusCode::NOT_FOUND, "not_found", "No such endpoint".into())
+}
+
+async fn method_not_allowed() -> Response {
+    error::error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This endpoint does not accept that method".into(),
+    )
+}
+
+/// A panic is a bug: log it, answer a bare 500, keep serving.
+fn panic_response(payload: Box<dyn Any + Send + 'static>) -> Response {
+    let cause = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    ApiError::Internal(format!("panic: {cause}")).into_response()
+}

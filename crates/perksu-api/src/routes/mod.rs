@@ -1,0 +1,11 @@
+//! One module per resource, each with its own `router()` and its request and response types.
+
+pub mod audit;
+pub mod auth;
+pub mod departments;
+pub mod health;
+pub mod points;
+pub mod recognitions;
+pub mod tenants;
+pub mod users;
+pub mod wallets;

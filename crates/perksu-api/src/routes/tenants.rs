@@ -1,0 +1,173 @@
+//! Tenants under `/api/tenants` (platform admins; tenant users may read their own).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use perksu_domain::{validate, FundingMode, Points, TenantStatus};
+use perksu_store::{NewTenant, TenantPatch, TenantRow};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{AppJson, Auth};
+use crate::movement;
+use crate::wire::{amount, parse_word, AmountField};
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_tenant, list_tenants))
+        .routes(routes!(get_tenant, update_tenant))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TenantBody {
+    id: String,
+    name: String,
+    slug: String,
+    currency: String,
+    currency_label: String,
+    /// `active` or `suspended`.
+    status: String,
+    /// `pool` or `legacy`.
+    funding_mode: String,
+    points_allocation_balance: String,
+    low_balance_threshold: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<TenantRow> for TenantBody {
+    fn from(t: TenantRow) -> Self {
+        TenantBody {
+            id: t.id,
+            name: t.name,
+            slug: t.slug,
+            currency: t.currency,
+            currency_label: t.currency_label,
+            status: t.status.as_str().to_owned(),
+            funding_mode: t.funding_mode.as_str().to_owned(),
+            points_allocation_balance: amount(t.points_allocation_balance),
+            low_balance_threshold: amount(t.low_balance_threshold),
+            created_at: t.created_at.to_string(),
+            updated_at: t.updated_at.to_string(),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateTenantRequest {
+    name: String,
+    slug: String,
+    /// Default `INR`.
+    currency: Option<String>,
+    /// Default `Points`.
+    currency_label: Option<String>,
+    /// Default `pool`.
+    funding_mode: Option<String>,
+    /// Default 1000.
+    low_balance_threshold: Option<AmountField>,
+}
+
+/// Create a tenant (platform admin). New tenants start in pool mode with an empty pool.
+#[utoipa::path(post, path = "/", tag = "Tenants", request_body = CreateTenantRequest,
+    responses((status = 201, body = TenantBody), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_tenant(
+    State(state): State<AppState>,
+    auth: Auth,
+    AppJson(request): AppJson<CreateTenantRequest>,
+) -> ApiResult<(StatusCode, Json<TenantBody>)> {
+    auth.actor.require_platform_admin()?;
+    let new = NewTenant {
+        name: validate::name("name", &request.name)?,
+        slug: validate::slug(&request.slug)?,
+        currency: validate::currency(request.currency.as_deref().unwrap_or("INR"))?,
+        currency_label: validate::name(
+            "currency_label",
+            request.currency_label.as_deref().unwrap_or("Points"),
+        )?,
+        funding_mode: match request.funding_mode.as_deref() {
+            None => FundingMode::Pool,
+            Some(mode) => parse_word("funding_mode", mode, FundingMode::parse, FundingMode::expected())?,
+        },
+        low_balance_threshold: match &request.low_balance_threshold {
+            None => Points::from_whole(1000),
+            Some(threshold) => threshold.non_negative("low_balance_threshold")?,
+        },
+    };
+    let actor = auth.actor.clone();
+    let tenant = movement::write(&state, move |tx| {
+        Box::pin(async move { tx.create_tenant(&actor, new).await })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(TenantBody::from(tenant))))
+}
+
+/// Every tenant (platform admin).
+#[utoipa::path(get, path = "/", tag = "Tenants",
+    responses((status = 200, body = Vec<TenantBody>), (status = 403, body = ErrorBody)))]
+async fn list_tenants(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<TenantBody>>> {
+    let tenants = state.store.tenants(&auth.actor).await?;
+    Ok(Json(tenants.into_iter().map(TenantBody::from).collect()))
+}
+
+/// One tenant: any for a platform admin, their own for a tenant user.
+#[utoipa::path(get, path = "/{id}", tag = "Tenants", params(("id" = String, Path)),
+    responses((status = 200, body = TenantBody), (status = 404, body = ErrorBody)))]
+async fn get_tenant(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TenantBody>> {
+    Ok(Json(TenantBody::from(state.store.tenant(&auth.actor, &id).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UpdateTenantRequest {
+    name: Option<String>,
+    currency_label: Option<String>,
+    /// `active` or `suspended`.
+    status: Option<String>,
+    low_balance_threshold: Option<AmountField>,
+}
+
+/// Change a tenant's name, label, status or low-balance threshold (platform admin).
+#[utoipa::path(patch, path = "/{id}", tag = "Tenants", params(("id" = String, Path)),
+    request_body = UpdateTenantRequest,
+    responses((status = 200, body = TenantBody), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn update_tenant(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    AppJson(request): AppJson<UpdateTenantRequest>,
+) -> ApiResult<Json<TenantBody>> {
+    auth.actor.require_platform_admin()?;
+    let patch = TenantPatch {
+        name: request.name.as_deref().map(|n| validate::name("name", n)).transpose()?,
+        currency_label: request
+            .currency_label
+            .as_deref()
+            .map(|l| validate::name("currency_label", l))
+            .transpose()?,
+        status: request
+            .status
+            .as_deref()
+            .map(|s| parse_word("status", s, TenantStatus::parse, TenantStatus::expected()))
+            .transpose()?,
+        low_balance_threshold: request
+            .low_balance_threshold
+            .as_ref()
+            .map(|t| t.non_negative("low_balance_threshold"))
+            .transpose()?,
+    };
+    let actor = auth.actor.clone();
+    let tenant = movement::write(&state, move |tx| {
+        Box::pin(async move { tx.update_tenant(&actor, &id, patch).await })
+    })
+    .await?;
+    Ok(Json(TenantBody::from(tenant)))
+}

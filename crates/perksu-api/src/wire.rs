@@ -1,0 +1,88 @@
+//! Wire formats shared by the handlers: amounts in and out, pages, timestamps.
+
+use perksu_domain::{AmountError, Error, Points};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An amount as a client sends it: a JSON number (`1000`, `12.5`) or a decimal string
+/// (`"1000"`). Parsed exactly, never through a float.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = String, example = "1000")]
+pub struct AmountField(serde_json::Value);
+
+impl AmountField {
+    fn parse(&self, field: &str) -> Result<Points, Error> {
+        let parsed = match &self.0 {
+            serde_json::Value::Number(number) => Points::parse_json_number(&number.to_string()),
+            serde_json::Value::String(text) => Points::parse(text).map_err(|e| match e {
+                // A string with a minus sign is a negative amount, not garbage.
+                AmountError::NotANumber if text.trim_start().starts_with('-') => {
+                    AmountError::Negative
+                }
+                other => other,
+            }),
+            _ => Err(AmountError::NotANumber),
+        };
+        parsed.map_err(|e| Error::amount(field, e))
+    }
+
+    /// A strictly positive amount.
+    pub fn positive(&self, field: &str) -> Result<Points, Error> {
+        let points = self.parse(field)?;
+        if points.is_zero() {
+            return Err(Error::amount(field, AmountError::NotPositive));
+        }
+        Ok(points)
+    }
+
+    /// Zero or more.
+    pub fn non_negative(&self, field: &str) -> Result<Points, Error> {
+        self.parse(field)
+    }
+}
+
+/// An optional positive amount: absent or null means "all of it".
+pub fn optional_positive(field: &str, value: &Option<AmountField>) -> Result<Option<Points>, Error> {
+    match value {
+        None => Ok(None),
+        Some(AmountField(serde_json::Value::Null)) => Ok(None),
+        Some(amount) => amount.positive(field).map(Some),
+    }
+}
+
+/// The canonical string form of an amount.
+pub fn amount(points: Points) -> String {
+    points.to_string()
+}
+
+/// A page of a listing.
+#[derive(Serialize, ToSchema)]
+pub struct PageBody<T: ToSchema> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl<T: ToSchema> PageBody<T> {
+    pub fn from_page<R>(page: perksu_store::Page<R>, map: impl Fn(R) -> T) -> PageBody<T> {
+        PageBody {
+            items: page.items.into_iter().map(map).collect(),
+            total: page.total,
+            limit: page.limit,
+            offset: page.offset,
+        }
+    }
+}
+
+/// A closed-set word (role, status, mode) from a request, or a 400 listing the accepted ones.
+pub fn parse_word<T>(
+    field: &str,
+    value: &str,
+    parse: fn(&str) -> Option<T>,
+    expected: String,
+) -> Result<T, Error> {
+    parse(value)
+        .ok_or_else(|| Error::invalid("invalid_field", format!("{field} must be one of: {expected}")))
+}

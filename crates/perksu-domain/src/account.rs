@@ -1,0 +1,76 @@
+//! Accounts and movements: the double-entry view of every balance in the system.
+
+/// Where points are held. Every movement takes points from one account and gives them to
+/// another, so the sum over all accounts is always zero.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Account {
+    /// The platform's issuance account: the source of allocations and the sink of clawbacks.
+    /// The only account allowed below zero; it carries minus the net points issued.
+    Issuance,
+    /// A tenant's allocation pool, `tenants.points_allocation_balance`.
+    Pool(String),
+    /// A lead's delegated points, `users.lead_distribution_balance`.
+    Lead(String),
+    /// An employee's spendable points, `wallets.balance`, keyed by user id.
+    Wallet(String),
+}
+
+impl Account {
+    /// The journal's name for the account, e.g. `pool:<tenant id>`.
+    pub fn key(&self) -> String {
+        match self {
+            Account::Issuance => "issuance".to_owned(),
+            Account::Pool(id) => format!("pool:{id}"),
+            Account::Lead(id) => format!("lead:{id}"),
+            Account::Wallet(id) => format!("wallet:{id}"),
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Account> {
+        if key == "issuance" {
+            return Some(Account::Issuance);
+        }
+        let (kind, id) = key.split_once(':')?;
+        let id = id.to_owned();
+        match kind {
+            "pool" => Some(Account::Pool(id)),
+            "lead" => Some(Account::Lead(id)),
+            "wallet" => Some(Account::Wallet(id)),
+            _ => None,
+        }
+    }
+
+    pub fn may_go_negative(&self) -> bool {
+        matches!(self, Account::Issuance)
+    }
+}
+
+/// Why points moved; stored in the journal's `kind` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MovementKind {
+    /// Platform admin → tenant pool.
+    Allocation,
+    /// Tenant pool → platform.
+    Clawback,
+    /// Tenant pool → lead balance.
+    Delegation,
+    /// Lead balance → tenant pool.
+    Recall,
+    /// Pool or lead balance → wallet, by the points API.
+    Award,
+    /// Pool or lead balance → wallet, by a recognition.
+    Recognition,
+}
+
+impl MovementKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MovementKind::Allocation => "allocation",
+            MovementKind::Clawback => "clawback",
+            MovementKind::Delegation => "delegation",
+            MovementKind::Recall => "recall",
+            MovementKind::Award => "award",
+            MovementKind::Recognition => "recognition",
+        }
+    }
+}

@@ -1,0 +1,4 @@
+drop table sessions;
+drop table users;
+drop table departments;
+drop table tenants;

@@ -1,0 +1,11 @@
+drop table idempotency_keys;
+drop table wallet_ledger;
+drop table recognitions;
+drop table platform_billing_logs;
+drop table allocation_logs;
+drop table journal_entries;
+drop table wallets;
+alter table users drop constraint positive_lead_distribution_balance;
+alter table users drop column lead_distribution_balance;
+alter table tenants drop constraint positive_points_allocation_balance;
+alter table tenants drop column points_allocation_balance;

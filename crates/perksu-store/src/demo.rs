@@ -1,0 +1,166 @@
+//! Demo data for `perksu serve --demo`: a platform admin and two tenants with people and points.
+
+use perksu_domain::access::Actor;
+use perksu_domain::{FundingMode, Points, Role};
+
+use crate::error::StoreResult;
+use crate::points_ops::{AllocateCommand, DelegateCommand};
+use crate::recognitions::NewRecognition;
+use crate::sessions::PasswordHash;
+use crate::tenants::NewTenant;
+use crate::users::NewUser;
+use crate::Store;
+
+/// Every demo account's password.
+pub const DEMO_PASSWORD: &str = "perksu-demo";
+
+/// A login to print for the person starting the demo.
+pub struct DemoLogin {
+    pub email: String,
+    pub role: Role,
+    pub tenant: Option<String>,
+}
+
+struct DemoTenant {
+    name: &'static str,
+    slug: &'static str,
+    pool: i64,
+    people: &'static [(&'static str, &'static str, Role)],
+}
+
+const TENANTS: &[DemoTenant] = &[
+    DemoTenant {
+        name: "Acme Corporation",
+        slug: "acme",
+        pool: 50_000,
+        people: &[
+            ("Maya", "Manager", Role::TenantManager),
+            ("Liam", "Lead", Role::Lead),
+            ("Lena", "Lead", Role::Lead),
+            ("Ethan", "Employee", Role::Employee),
+            ("Emma", "Employee", Role::Employee),
+            ("Noah", "Employee", Role::Employee),
+            ("Olivia", "Employee", Role::Employee),
+        ],
+    },
+    DemoTenant {
+        name: "Globex",
+        slug: "globex",
+        pool: 20_000,
+        people: &[
+            ("Grace", "Manager", Role::TenantManager),
+            ("Gabe", "Lead", Role::Lead),
+            ("Gina", "Employee", Role::Employee),
+            ("Gus", "Employee", Role::Employee),
+        ],
+    },
+];
+
+impl Store {
+    /// Seeds the demo into an empty database. Returns `None` when the database already has
+    /// users, so a restart never seeds twice.
+    pub async fn seed_demo(&self) -> StoreResult<Option<Vec<DemoLogin>>> {
+        let mut tx = self.begin().await?;
+        let existing = sqlx::query("select id from users limit 1")
+            .fetch_optional(tx.conn())
+            .await?;
+        if existing.is_some() {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let hash = PasswordHash::new(DEMO_PASSWORD).await?;
+        let admin = tx.create_platform_admin("admin@perksu.local", &hash).await?;
+        let admin_actor = admin.actor();
+        let mut logins = vec![DemoLogin {
+            email: admin.email.clone(),
+            role: Role::PlatformAdmin,
+            tenant: None,
+        }];
+        for spec in TENANTS {
+            let tenant = tx
+                .create_tenant(
+                    &admin_actor,
+                    NewTenant {
+                        name: spec.name.into(),
+                        slug: spec.slug.into(),
+                        currency: "INR".into(),
+                        currency_label: "Points".into(),
+                        funding_mode: FundingMode::Pool,
+                        low_balance_threshold: Points::from_whole(1000),
+                    },
+                )
+                .await?;
+            tx.allocate_to_tenant(
+                &admin_actor,
+                AllocateCommand {
+                    tenant_id: tenant.id.clone(),
+                    amount: Points::from_whole(spec.pool),
+                    currency: None,
+                    reference_note: Some("Demo opening allocation".into()),
+                },
+            )
+            .await?;
+            let department = tx
+                .create_department(&admin_actor, Some(&tenant.id), "People Operations")
+                .await?;
+            let mut manager: Option<Actor> = None;
+            let mut people = Vec::new();
+            for (first, last, role) in spec.people {
+                let email = format!("{}@{}.example", first.to_lowercase(), spec.slug);
+                let user = tx
+                    .create_user(
+                        &admin_actor,
+                        NewUser {
+                            tenant_id: Some(tenant.id.clone()),
+                            email: email.clone(),
+                            password_hash: hash.clone(),
+                            first_name: (*first).into(),
+                            last_name: (*last).into(),
+                            role: *role,
+                            department_id: Some(department.id.clone()),
+                            manager_id: None,
+                        },
+                    )
+                    .await?;
+                if *role == Role::TenantManager {
+                    manager = Some(user.actor());
+                }
+                logins.push(DemoLogin {
+                    email,
+                    role: *role,
+                    tenant: Some(spec.name.into()),
+                });
+                people.push(user);
+            }
+            let Some(manager) = manager else { continue };
+            for lead in people.iter().filter(|u| u.role == Role::Lead) {
+                tx.delegate_to_lead(
+                    &manager,
+                    DelegateCommand {
+                        lead_id: lead.id.clone(),
+                        amount: Points::from_whole(2000),
+                        delegation_note: Some("Quarterly team budget".into()),
+                    },
+                )
+                .await?;
+            }
+            let givers = people.iter().filter(|u| u.role != Role::Employee);
+            for (giver, receiver) in givers.zip(people.iter().rev()) {
+                if giver.id == receiver.id {
+                    continue;
+                }
+                tx.create_recognition(
+                    &giver.actor(),
+                    NewRecognition {
+                        to_user_id: receiver.id.clone(),
+                        points: Points::from_whole(250),
+                        message: format!("Thank you, {}, for going the extra mile!", receiver.first_name),
+                    },
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(logins))
+    }
+}

@@ -1,0 +1,111 @@
+//! Storage: the database schema, its migrations, and every operation that reads or moves points.
+//!
+//! Architecture invariant: SQL lives only in this crate. Every balance change happens inside a
+//! [`WriteTx`] together with its journal entry and audit rows, so a crash or an error leaves
+//! either all of them or none. The crate knows nothing of HTTP.
+
+mod audit;
+mod clock;
+mod db;
+mod demo;
+mod departments;
+mod error;
+mod idempotency;
+mod ledger;
+mod migrate;
+mod points_ops;
+mod recognitions;
+mod rows;
+mod sessions;
+mod tenants;
+mod tx;
+mod users;
+mod verify;
+mod wallets;
+
+use std::sync::Arc;
+
+pub use audit::{AllocationLogRow, AuditFilter, BillingLogRow, JournalRow, Page, WalletLedgerRow};
+pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
+pub use db::{normalise_url, Backend, DEFAULT_DATABASE_URL};
+pub use demo::{DemoLogin, DEMO_PASSWORD};
+pub use departments::DepartmentRow;
+pub use error::{StoreError, StoreResult};
+pub use idempotency::Claim;
+pub use migrate::MigrationStatus;
+pub use points_ops::{
+    AllocateCommand, AllocationOutcome, AwardCommand, AwardOutcome, ClawbackCommand,
+    ClawbackOutcome, DelegateCommand, DelegationOutcome, RecallCommand, RecallOutcome,
+};
+pub use sessions::{Login, PasswordHash};
+pub use recognitions::{NewRecognition, RecognitionRow};
+pub use tenants::{NewTenant, TenantPatch, TenantRow, TenantStats};
+pub use tx::WriteTx;
+pub use users::{NewUser, UserPatch, UserRow};
+pub use verify::VerifyReport;
+pub use wallets::WalletRow;
+
+/// The database behind the service. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pools: db::Pools,
+    clock: Arc<dyn Clock>,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://...`). Does not migrate.
+    pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> StoreResult<Store> {
+        let pools = db::connect(url).await?;
+        Ok(Store {
+            inner: Arc::new(Inner { pools, clock }),
+        })
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<Store> {
+        let store = Store::connect(url, clock).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.inner.pools.backend
+    }
+
+    pub fn now(&self) -> Timestamp {
+        Timestamp::from(self.clock_now())
+    }
+
+    pub(crate) fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.clock.now()
+    }
+
+    /// Starts a write transaction. On SQLite this waits for the single writer connection.
+    pub async fn begin(&self) -> StoreResult<WriteTx> {
+        let tx = self.inner.pools.write.begin().await?;
+        Ok(WriteTx::new(tx, self.now()))
+    }
+
+    /// Answers once the database takes a query.
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("select 1").execute(self.read()).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.inner.pools.read.close().await;
+        self.inner.pools.write.close().await;
+    }
+
+    pub(crate) fn read(&self) -> &sqlx::AnyPool {
+        &self.inner.pools.read
+    }
+
+    pub(crate) fn write_pool(&self) -> &sqlx::AnyPool {
+        &self.inner.pools.write
+    }
+}

@@ -1,0 +1,198 @@
+//! Tenants: the client companies, each with its allocation pool.
+
+use perksu_domain::access::Actor;
+use perksu_domain::stats::PoolState;
+use perksu_domain::{Entity, Error, FundingMode, Points, TenantStatus};
+use sqlx::any::AnyRow;
+
+use crate::clock::Timestamp;
+use crate::error::StoreResult;
+use crate::rows::{points, text, timestamp, word};
+use crate::tx::{new_id, WriteTx};
+use crate::Store;
+
+#[derive(Clone, Debug)]
+pub struct TenantRow {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub currency: String,
+    pub currency_label: String,
+    pub status: TenantStatus,
+    pub funding_mode: FundingMode,
+    pub low_balance_threshold: Points,
+    pub points_allocation_balance: Points,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+const TENANT_COLUMNS: &str = "id, name, slug, currency, currency_label, status, funding_mode, \
+     low_balance_threshold, points_allocation_balance, created_at, updated_at";
+
+impl TenantRow {
+    fn from_row(row: &AnyRow) -> StoreResult<TenantRow> {
+        Ok(TenantRow {
+            id: text(row, "id")?,
+            name: text(row, "name")?,
+            slug: text(row, "slug")?,
+            currency: text(row, "currency")?,
+            currency_label: text(row, "currency_label")?,
+            status: word(row, "status", TenantStatus::parse)?,
+            funding_mode: word(row, "funding_mode", FundingMode::parse)?,
+            low_balance_threshold: points(row, "low_balance_threshold")?,
+            points_allocation_balance: points(row, "points_allocation_balance")?,
+            created_at: timestamp(row, "created_at")?,
+            updated_at: timestamp(row, "updated_at")?,
+        })
+    }
+
+    pub fn pool_state(&self) -> PoolState {
+        PoolState::of(self.points_allocation_balance, self.low_balance_threshold)
+    }
+}
+
+/// A validated request to create a tenant.
+pub struct NewTenant {
+    pub name: String,
+    pub slug: String,
+    pub currency: String,
+    pub currency_label: String,
+    pub funding_mode: FundingMode,
+    pub low_balance_threshold: Points,
+}
+
+/// Changes to a tenant; `None` leaves a field as it is.
+#[derive(Default)]
+pub struct TenantPatch {
+    pub name: Option<String>,
+    pub currency_label: Option<String>,
+    pub status: Option<TenantStatus>,
+    pub low_balance_threshold: Option<Points>,
+}
+
+/// What a tenant's users see of their pool.
+pub struct TenantStats {
+    pub tenant: TenantRow,
+    pub state: PoolState,
+    pub message: String,
+}
+
+impl WriteTx {
+    pub async fn create_tenant(&mut self, actor: &Actor, new: NewTenant) -> StoreResult<TenantRow> {
+        actor.require_platform_admin()?;
+        let id = new_id();
+        let now = self.now().as_str().to_owned();
+        sqlx::query(
+            "insert into tenants (id, name, slug, currency, currency_label, status, funding_mode, \
+             low_balance_threshold, points_allocation_balance, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, 'active', $6, $7, 0, $8, $8)",
+        )
+        .bind(&id)
+        .bind(&new.name)
+        .bind(&new.slug)
+        .bind(&new.currency)
+        .bind(&new.currency_label)
+        .bind(new.funding_mode.as_str())
+        .bind(new.low_balance_threshold.hundredths())
+        .bind(&now)
+        .execute(self.conn())
+        .await?;
+        self.tenant(&id).await
+    }
+
+    pub async fn update_tenant(
+        &mut self,
+        actor: &Actor,
+        tenant_id: &str,
+        patch: TenantPatch,
+    ) -> StoreResult<TenantRow> {
+        actor.require_platform_admin()?;
+        let current = self.tenant(tenant_id).await?;
+        let now = self.now().as_str().to_owned();
+        sqlx::query(
+            "update tenants set name = $1, currency_label = $2, status = $3, \
+             low_balance_threshold = $4, updated_at = $5 where id = $6",
+        )
+        .bind(patch.name.unwrap_or(current.name))
+        .bind(patch.currency_label.unwrap_or(current.currency_label))
+        .bind(patch.status.unwrap_or(current.status).as_str())
+        .bind(
+            patch
+                .low_balance_threshold
+                .unwrap_or(current.low_balance_threshold)
+                .hundredths(),
+        )
+        .bind(now)
+        .bind(tenant_id)
+        .execute(self.conn())
+        .await?;
+        self.tenant(tenant_id).await
+    }
+
+    /// The tenant as this transaction sees it, or `Tenant not found`.
+    pub(crate) async fn tenant(&mut self, tenant_id: &str) -> StoreResult<TenantRow> {
+        let sql = format!("select {TENANT_COLUMNS} from tenants where id = $1");
+        let row = sqlx::query(&sql)
+            .bind(tenant_id)
+            .fetch_optional(self.conn())
+            .await?
+            .ok_or_else(|| Error::not_found(Entity::Tenant))?;
+        TenantRow::from_row(&row)
+    }
+
+    /// The tenant whose points are about to move: it must exist and be active.
+    pub(crate) async fn active_tenant(&mut self, tenant_id: &str) -> StoreResult<TenantRow> {
+        let tenant = self.tenant(tenant_id).await?;
+        if tenant.status != TenantStatus::Active {
+            return Err(Error::tenant_suspended().into());
+        }
+        Ok(tenant)
+    }
+}
+
+impl Store {
+    /// One tenant, if the caller may see it: platform admins see all, users their own.
+    pub async fn tenant(&self, actor: &Actor, tenant_id: &str) -> StoreResult<TenantRow> {
+        if !actor.can_see_tenant(Some(tenant_id)) {
+            return Err(Error::not_found(Entity::Tenant).into());
+        }
+        let sql = format!("select {TENANT_COLUMNS} from tenants where id = $1");
+        let row = sqlx::query(&sql)
+            .bind(tenant_id)
+            .fetch_optional(self.read())
+            .await?
+            .ok_or_else(|| Error::not_found(Entity::Tenant))?;
+        TenantRow::from_row(&row)
+    }
+
+    pub async fn tenants(&self, actor: &Actor) -> StoreResult<Vec<TenantRow>> {
+        actor.require_platform_admin()?;
+        let sql = format!("select {TENANT_COLUMNS} from tenants order by name, id");
+        let rows = sqlx::query(&sql).fetch_all(self.read()).await?;
+        rows.iter().map(TenantRow::from_row).collect()
+    }
+
+    /// A tenant with its pool state, for the manager's pool card: the caller's own tenant, or
+    /// for a platform admin the one named.
+    pub async fn tenant_stats(
+        &self,
+        actor: &Actor,
+        requested: Option<&str>,
+    ) -> StoreResult<TenantStats> {
+        let tenant_id = match (actor.tenant_id.as_deref(), requested) {
+            (_, Some(requested)) => requested,
+            (Some(own), None) => own,
+            (None, None) => {
+                return Err(Error::invalid("tenant_id_required", "tenant_id is required").into())
+            }
+        };
+        let tenant = self.tenant(actor, tenant_id).await?;
+        let state = tenant.pool_state();
+        let message = state.message(tenant.points_allocation_balance, &tenant.currency_label);
+        Ok(TenantStats {
+            tenant,
+            state,
+            message,
+        })
+    }
+}

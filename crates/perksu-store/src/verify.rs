@@ -1,0 +1,208 @@
+//! `perksu verify`: recompute every balance from the journal and check the ledger's laws.
+//!
+//! The laws (docs/ECONOMY.md): every stored balance equals its journal credits minus debits;
+//! the stored balances add up to the points the platform issued, net of clawbacks (so all
+//! accounts, issuance included, sum to zero); no account but issuance is negative; the spec's
+//! audit tables and the wallet ledger agree with the journal.
+
+use std::collections::BTreeMap;
+
+use perksu_domain::{Account, Points};
+use sqlx::{AnyConnection, Row};
+
+use crate::db::Backend;
+use crate::error::StoreResult;
+use crate::Store;
+
+/// What `verify` found. `violations` is empty when every law holds.
+#[derive(Debug, Default)]
+pub struct VerifyReport {
+    pub accounts_checked: usize,
+    pub journal_entries: i64,
+    pub issued_net: Points,
+    pub pools_total: Points,
+    pub leads_total: Points,
+    pub wallets_total: Points,
+    pub violations: Vec<String>,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+impl Store {
+    pub async fn verify(&self) -> StoreResult<VerifyReport> {
+        // One snapshot for every query, so a movement committed halfway through the check
+        // cannot look like a discrepancy.
+        let mut tx = self.read().begin().await?;
+        if self.backend() == Backend::Postgres {
+            sqlx::query("set transaction isolation level repeatable read, read only")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let report = check(&mut tx).await?;
+        tx.rollback().await?;
+        Ok(report)
+    }
+}
+
+async fn check(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
+    let mut report = VerifyReport::default();
+    let journal = journal_balances(conn, &mut report).await?;
+    let stored = stored_balances(conn).await?;
+
+    let mut totals = [Points::ZERO; 3];
+    for (key, balance) in &stored {
+        let derived = journal.get(key).copied().unwrap_or(0);
+        if derived != *balance {
+            report.violations.push(format!(
+                "{key}: stored balance {} but journal says {}",
+                Points::from_hundredths(*balance),
+                Points::from_hundredths(derived)
+            ));
+        }
+        if *balance < 0 {
+            report.violations.push(format!(
+                "{key}: negative balance {}",
+                Points::from_hundredths(*balance)
+            ));
+        }
+        let slot = match Account::from_key(key) {
+            Some(Account::Pool(_)) => 0,
+            Some(Account::Lead(_)) => 1,
+            _ => 2,
+        };
+        totals[slot] = Points::from_hundredths(totals[slot].hundredths() + balance);
+    }
+    for key in journal.keys() {
+        if key != "issuance" && !stored.contains_key(key) {
+            report.violations.push(format!("{key}: in the journal but has no stored balance"));
+        }
+    }
+    let issued = -journal.get("issuance").copied().unwrap_or(0);
+    let held: i64 = stored.values().sum();
+    if issued != held {
+        report.violations.push(format!(
+            "accounts do not sum to zero: issued {} but {} is held",
+            Points::from_hundredths(issued),
+            Points::from_hundredths(held)
+        ));
+    }
+    report.accounts_checked = stored.len();
+    report.issued_net = Points::from_hundredths(issued);
+    [report.pools_total, report.leads_total, report.wallets_total] = totals;
+
+    check_audit_tables(conn, &mut report).await?;
+    Ok(report)
+}
+
+/// Credits minus debits per account, from the journal.
+async fn journal_balances(
+    conn: &mut AnyConnection,
+    report: &mut VerifyReport,
+) -> StoreResult<BTreeMap<String, i64>> {
+    let mut balances = BTreeMap::new();
+    let rows = sqlx::query(
+        "select account, cast(sum(amount) as bigint) as total from ( \
+           select credit_account as account, amount from journal_entries \
+           union all \
+           select debit_account as account, -amount as amount from journal_entries \
+         ) movements group by account",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        balances.insert(row.try_get::<String, _>("account")?, sum_column(&row, "total")?);
+    }
+    let count = sqlx::query("select count(*) as n from journal_entries")
+        .fetch_one(&mut *conn)
+        .await?;
+    report.journal_entries = count.try_get::<i64, _>("n")?;
+    Ok(balances)
+}
+
+/// Every stored balance, keyed like the journal's accounts.
+async fn stored_balances(conn: &mut AnyConnection) -> StoreResult<BTreeMap<String, i64>> {
+    let mut balances = BTreeMap::new();
+    let queries = [
+        ("pool", "select id as key, points_allocation_balance as balance from tenants"),
+        (
+            "lead",
+            "select id as key, lead_distribution_balance as balance from users \
+             where tenant_id is not null",
+        ),
+        ("wallet", "select user_id as key, balance from wallets"),
+    ];
+    for (prefix, sql) in queries {
+        for row in sqlx::query(sql).fetch_all(&mut *conn).await? {
+            let key = format!("{prefix}:{}", row.try_get::<String, _>("key")?);
+            balances.insert(key, row.try_get::<i64, _>("balance")?);
+        }
+    }
+    // A zero balance that never moved is not in the journal; that is consistent.
+    Ok(balances)
+}
+
+/// The spec's audit tables, and the wallet ledger, must tell the journal's story.
+async fn check_audit_tables(conn: &mut AnyConnection, report: &mut VerifyReport) -> StoreResult<()> {
+    let pairs = [
+        (
+            "allocation_logs",
+            "select cast(coalesce(sum(amount), 0) as bigint) as total from allocation_logs",
+            "select cast(coalesce(sum(amount), 0) as bigint) as total from journal_entries where kind = 'allocation'",
+        ),
+        (
+            "platform_billing_logs CREDIT_INJECTION",
+            "select cast(coalesce(sum(amount), 0) as bigint) as total from platform_billing_logs \
+             where transaction_type = 'CREDIT_INJECTION'",
+            "select cast(coalesce(sum(amount), 0) as bigint) as total from journal_entries where kind = 'allocation'",
+        ),
+        (
+            "platform_billing_logs CLAWBACK",
+            "select cast(coalesce(sum(amount), 0) as bigint) as total from platform_billing_logs \
+             where transaction_type = 'CLAWBACK'",
+            "select cast(coalesce(sum(amount), 0) as bigint) as total from journal_entries where kind = 'clawback'",
+        ),
+    ];
+    for (name, audit_sql, journal_sql) in pairs {
+        let audit = sum_column(&sqlx::query(audit_sql).fetch_one(&mut *conn).await?, "total")?;
+        let journal = sum_column(&sqlx::query(journal_sql).fetch_one(&mut *conn).await?, "total")?;
+        if audit != journal {
+            report.violations.push(format!(
+                "{name} total {} differs from the journal's {}",
+                Points::from_hundredths(audit),
+                Points::from_hundredths(journal)
+            ));
+        }
+    }
+    let mismatched = sqlx::query(
+        "select w.user_id as user_id, w.balance as balance, cast(coalesce(sum(case \
+           when l.transaction_type = 'credit' then l.amount else -l.amount end), 0) as bigint) \
+           as lines \
+         from wallets w left join wallet_ledger l on l.wallet_id = w.id \
+         group by w.user_id, w.balance",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in mismatched {
+        let balance = row.try_get::<i64, _>("balance")?;
+        let lines = sum_column(&row, "lines")?;
+        if balance != lines {
+            report.violations.push(format!(
+                "wallet:{}: balance {} but its wallet_ledger lines sum to {}",
+                row.try_get::<String, _>("user_id")?,
+                Points::from_hundredths(balance),
+                Points::from_hundredths(lines)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A `sum(...)` column. PostgreSQL sums bigints into `numeric`, which the `Any` driver cannot
+/// decode, so every sum here is cast back to bigint in SQL.
+fn sum_column(row: &sqlx::any::AnyRow, column: &str) -> StoreResult<i64> {
+    Ok(row.try_get::<i64, _>(column)?)
+}

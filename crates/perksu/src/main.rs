@@ -1,0 +1,194 @@
+//! `perksu`: the points service's one binary: serve, migrate, verify, and operator commands.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use perksu_api::AppState;
+use perksu_store::{PasswordHash, Store, SystemClock, DEFAULT_DATABASE_URL, DEMO_PASSWORD};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "perksu", version, about = "Points economy service for employee recognition")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the JSON API (migrating the database first).
+    Serve(ServeArgs),
+    /// Apply pending migrations, or roll the latest one back (PostgreSQL).
+    Migrate(MigrateArgs),
+    /// Recompute every balance from the journal and check the ledger's laws.
+    Verify(DatabaseArgs),
+    /// Operator commands.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Args)]
+struct DatabaseArgs {
+    /// `sqlite://PATH` or `postgres://...`; default `sqlite://perksu.db`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "PERKSU_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Seed demo tenants, users and points into an empty database, and print the logins.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Revert the latest applied migration instead (PostgreSQL only).
+    #[arg(long)]
+    rollback: bool,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a platform admin; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => migrate(args).await,
+        Command::Verify(args) => verify(args).await,
+        Command::Admin {
+            command: AdminCommand::Create { email, database },
+        } => create_admin(&email, &database.database_url).await,
+    }
+}
+
+async fn open(database_url: &str) -> anyhow::Result<Store> {
+    Store::open(database_url, Arc::new(SystemClock))
+        .await
+        .with_context(|| format!("opening the database at {database_url}"))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = open(&args.database.database_url).await?;
+    if args.demo {
+        match store.seed_demo().await? {
+            Some(logins) => {
+                println!("Demo data seeded. Every account's password is {DEMO_PASSWORD:?}:");
+                for login in logins {
+                    let tenant = login.tenant.unwrap_or_else(|| "(platform)".into());
+                    println!("  {:<28} {:<16} {tenant}", login.email, login.role.as_str());
+                }
+            }
+            None => println!("The database already has users; demo data was not seeded again."),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    println!("Perksu Points listening on http://{}", listener.local_addr()?);
+    let app = perksu_api::app(AppState {
+        store: store.clone(),
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        tracing::error!(%error, "cannot listen for ctrl-c; serving until killed");
+        std::future::pending::<()>().await;
+    }
+}
+
+async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
+    let url = &args.database.database_url;
+    if args.rollback {
+        let store = Store::connect(url, Arc::new(SystemClock)).await?;
+        let version = store.rollback_one().await?;
+        println!("Rolled back migration {version}");
+        return Ok(());
+    }
+    let store = open(url).await?;
+    let status = store.migration_status().await?;
+    println!("Database is up to date ({} backend):", store.backend().name());
+    for (version, description) in status.known {
+        let mark = if status.applied.contains(&version) { "applied" } else { "pending" };
+        println!("  {version:04} {description:<32} {mark}");
+    }
+    Ok(())
+}
+
+async fn verify(args: DatabaseArgs) -> anyhow::Result<()> {
+    let store = open(&args.database_url).await?;
+    let report = store.verify().await?;
+    println!("Journal entries:   {}", report.journal_entries);
+    println!("Accounts checked:  {}", report.accounts_checked);
+    println!("Issued (net):      {}", report.issued_net);
+    println!("  in tenant pools: {}", report.pools_total);
+    println!("  with leads:      {}", report.leads_total);
+    println!("  in wallets:      {}", report.wallets_total);
+    if report.is_ok() {
+        println!("OK: every balance matches the journal and all accounts sum to zero.");
+        return Ok(());
+    }
+    for violation in &report.violations {
+        println!("VIOLATION: {violation}");
+    }
+    bail!("{} violation(s) found", report.violations.len())
+}
+
+async fn create_admin(email: &str, database_url: &str) -> anyhow::Result<()> {
+    let email = perksu_domain::validate::email(email).map_err(|e| anyhow::anyhow!(e.detail))?;
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    perksu_domain::validate::password(password).map_err(|e| anyhow::anyhow!(e.detail))?;
+    let store = open(database_url).await?;
+    let hash = PasswordHash::new(password).await?;
+    let mut tx = store.begin().await?;
+    let admin = match tx.create_platform_admin(&email, &hash).await {
+        Ok(admin) => admin,
+        Err(error) => {
+            let message = error
+                .as_refusal()
+                .map(|refusal| refusal.detail)
+                .unwrap_or_else(|| error.to_string());
+            bail!("{message}");
+        }
+    };
+    tx.commit().await?;
+    println!("Created platform admin {} ({})", admin.email, admin.id);
+    Ok(())
+}
