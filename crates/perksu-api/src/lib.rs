@@ -104,7 +104,11 @@ pub fn app(state: AppState) -> Router {
 }
 
 async fn not_found() -> Response {
-    error::error_response(StatusCode::NOT_FOUND, "not_found", "No such endpoint".into())
+    error::error_response(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "No such endpoint".into(),
+    )
 }
 
 async fn method_not_allowed() -> Response {

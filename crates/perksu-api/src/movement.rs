@@ -27,7 +27,10 @@ where
     let mut tx = state.store.begin().await?;
     let user_id = auth.actor.user_id.as_str();
     if let Some(key) = request.idempotency_key.as_deref() {
-        match tx.claim_idempotency_key(user_id, key, &request.request_hash).await {
+        match tx
+            .claim_idempotency_key(user_id, key, &request.request_hash)
+            .await
+        {
             Ok(Claim::Fresh) => {}
             Ok(Claim::Replay { status, body }) => {
                 tx.rollback().await?;

@@ -43,7 +43,10 @@ impl AmountField {
 }
 
 /// An optional positive amount: absent or null means "all of it".
-pub fn optional_positive(field: &str, value: &Option<AmountField>) -> Result<Option<Points>, Error> {
+pub fn optional_positive(
+    field: &str,
+    value: &Option<AmountField>,
+) -> Result<Option<Points>, Error> {
     match value {
         None => Ok(None),
         Some(AmountField(serde_json::Value::Null)) => Ok(None),
@@ -83,6 +86,10 @@ pub fn parse_word<T>(
     parse: fn(&str) -> Option<T>,
     expected: String,
 ) -> Result<T, Error> {
-    parse(value)
-        .ok_or_else(|| Error::invalid("invalid_field", format!("{field} must be one of: {expected}")))
+    parse(value).ok_or_else(|| {
+        Error::invalid(
+            "invalid_field",
+            format!("{field} must be one of: {expected}"),
+        )
+    })
 }

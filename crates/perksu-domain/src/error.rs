@@ -110,7 +110,9 @@ impl Error {
     pub fn insufficient_allocation_balance(available: Points, required: Points) -> Error {
         Error::invalid(
             "insufficient_allocation_pool",
-            format!("Insufficient allocation balance. Available: {available}, Required: {required}"),
+            format!(
+                "Insufficient allocation balance. Available: {available}, Required: {required}"
+            ),
         )
     }
 

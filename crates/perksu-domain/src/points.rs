@@ -98,8 +98,8 @@ impl Points {
     /// Parses the text of a JSON number, which may carry a sign or an exponent
     /// (`1e3`, `-5`, `2.50`). The value must still be exact to the hundredth.
     pub fn parse_json_number(text: &str) -> Result<Points, AmountError> {
-        if text.starts_with('-') {
-            let magnitude = Self::parse_json_number(&text[1..])?;
+        if let Some(unsigned) = text.strip_prefix('-') {
+            let magnitude = Self::parse_json_number(unsigned)?;
             return if magnitude.is_zero() {
                 Ok(Points::ZERO)
             } else {
@@ -148,7 +148,11 @@ fn shift_decimal_point(mantissa: &str, exponent: i32) -> Result<String, AmountEr
     }
     let point_at = whole.len() as i64 + i64::from(exponent);
     let text = if point_at <= 0 {
-        format!("0.{}{}", "0".repeat(point_at.unsigned_abs() as usize), digits)
+        format!(
+            "0.{}{}",
+            "0".repeat(point_at.unsigned_abs() as usize),
+            digits
+        )
     } else if point_at as usize >= digits.len() {
         format!("{digits}{}", "0".repeat(point_at as usize - digits.len()))
     } else {
@@ -213,11 +217,11 @@ mod tests {
         assert_eq!(Points::parse("1e3"), Err(AmountError::NotANumber));
         assert_eq!(Points::parse(" 1"), Err(AmountError::NotANumber));
         assert_eq!(Points::parse("NaN"), Err(AmountError::NotANumber));
+        assert_eq!(Points::parse("10000000000000"), Err(AmountError::TooLarge));
         assert_eq!(
-            Points::parse("10000000000000"),
-            Err(AmountError::TooLarge)
+            Points::parse_positive("0.00"),
+            Err(AmountError::NotPositive)
         );
-        assert_eq!(Points::parse_positive("0.00"), Err(AmountError::NotPositive));
     }
 
     #[test]
@@ -228,18 +232,39 @@ mod tests {
 
     #[test]
     fn json_numbers_with_exponents_are_exact_or_refused() {
-        assert_eq!(Points::parse_json_number("1e3"), Ok(Points::from_whole(1000)));
-        assert_eq!(Points::parse_json_number("1.5E1"), Ok(Points::from_whole(15)));
-        assert_eq!(Points::parse_json_number("25e-2"), Ok(Points::from_hundredths(25)));
-        assert_eq!(Points::parse_json_number("1e-3"), Err(AmountError::TooPrecise));
+        assert_eq!(
+            Points::parse_json_number("1e3"),
+            Ok(Points::from_whole(1000))
+        );
+        assert_eq!(
+            Points::parse_json_number("1.5E1"),
+            Ok(Points::from_whole(15))
+        );
+        assert_eq!(
+            Points::parse_json_number("25e-2"),
+            Ok(Points::from_hundredths(25))
+        );
+        assert_eq!(
+            Points::parse_json_number("1e-3"),
+            Err(AmountError::TooPrecise)
+        );
         assert_eq!(Points::parse_json_number("-5"), Err(AmountError::Negative));
-        assert_eq!(Points::parse_json_number("1e300"), Err(AmountError::TooLarge));
-        assert_eq!(Points::parse_json_number("10.0"), Ok(Points::from_whole(10)));
+        assert_eq!(
+            Points::parse_json_number("1e300"),
+            Err(AmountError::TooLarge)
+        );
+        assert_eq!(
+            Points::parse_json_number("10.0"),
+            Ok(Points::from_whole(10))
+        );
     }
 
     #[test]
     fn subtraction_never_goes_below_zero() {
-        assert_eq!(Points::from_whole(1).checked_sub(Points::from_whole(2)), None);
+        assert_eq!(
+            Points::from_whole(1).checked_sub(Points::from_whole(2)),
+            None
+        );
     }
 
     proptest! {

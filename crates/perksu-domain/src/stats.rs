@@ -53,7 +53,13 @@ mod tests {
     fn the_state_follows_the_threshold() {
         let threshold = Points::from_whole(1000);
         assert_eq!(PoolState::of(Points::ZERO, threshold), PoolState::Empty);
-        assert_eq!(PoolState::of(Points::from_whole(999), threshold), PoolState::Low);
-        assert_eq!(PoolState::of(Points::from_whole(1000), threshold), PoolState::Ready);
+        assert_eq!(
+            PoolState::of(Points::from_whole(999), threshold),
+            PoolState::Low
+        );
+        assert_eq!(
+            PoolState::of(Points::from_whole(1000), threshold),
+            PoolState::Ready
+        );
     }
 }

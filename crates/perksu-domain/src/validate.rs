@@ -10,7 +10,10 @@ const MAX_NAME_CHARS: usize = 200;
 pub fn name(field: &str, value: &str) -> Result<String, Error> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(Error::invalid("invalid_field", format!("{field} must not be empty")));
+        return Err(Error::invalid(
+            "invalid_field",
+            format!("{field} must not be empty"),
+        ));
     }
     if value.chars().count() > MAX_NAME_CHARS {
         return Err(Error::invalid(
@@ -69,7 +72,10 @@ pub fn email(value: &str) -> Result<String, Error> {
     if well_formed && value.len() <= 254 && !value.contains(char::is_whitespace) {
         Ok(value)
     } else {
-        Err(Error::invalid("invalid_email", "email must be a valid address"))
+        Err(Error::invalid(
+            "invalid_email",
+            "email must be a valid address",
+        ))
     }
 }
 

@@ -192,9 +192,16 @@ impl Store {
     }
 
     /// Every movement. Platform admins and tenant managers only.
-    pub async fn journal(&self, actor: &Actor, filter: AuditFilter) -> StoreResult<Page<JournalRow>> {
+    pub async fn journal(
+        &self,
+        actor: &Actor,
+        filter: AuditFilter,
+    ) -> StoreResult<Page<JournalRow>> {
         if !matches!(actor.role, Role::PlatformAdmin | Role::TenantManager) {
-            return Err(Error::forbidden("Only platform admins and tenant managers read the journal").into());
+            return Err(Error::forbidden(
+                "Only platform admins and tenant managers read the journal",
+            )
+            .into());
         }
         let listing = Listing {
             table: "journal_entries",
@@ -268,7 +275,10 @@ impl Store {
         } else {
             format!(" where {}", conditions.join(" and "))
         };
-        let count_sql = format!("select count(*) as total from {}{where_clause}", listing.table);
+        let count_sql = format!(
+            "select count(*) as total from {}{where_clause}",
+            listing.table
+        );
         let mut count = sqlx::query(&count_sql);
         for value in &binds {
             count = count.bind(value.as_str());

@@ -69,7 +69,9 @@ impl Store {
             return Ok(None);
         }
         let hash = PasswordHash::new(DEMO_PASSWORD).await?;
-        let admin = tx.create_platform_admin("admin@perksu.local", &hash).await?;
+        let admin = tx
+            .create_platform_admin("admin@perksu.local", &hash)
+            .await?;
         let admin_actor = admin.actor();
         let mut logins = vec![DemoLogin {
             email: admin.email.clone(),
@@ -154,7 +156,10 @@ impl Store {
                     NewRecognition {
                         to_user_id: receiver.id.clone(),
                         points: Points::from_whole(250),
-                        message: format!("Thank you, {}, for going the extra mile!", receiver.first_name),
+                        message: format!(
+                            "Thank you, {}, for going the extra mile!",
+                            receiver.first_name
+                        ),
                     },
                 )
                 .await?;

@@ -78,7 +78,10 @@ impl Store {
         let rows = match scope {
             Some(tenant_id) => {
                 let sql = format!("{DEPARTMENT_SELECT} where d.tenant_id = $1 order by d.name");
-                sqlx::query(&sql).bind(tenant_id).fetch_all(self.read()).await?
+                sqlx::query(&sql)
+                    .bind(tenant_id)
+                    .fetch_all(self.read())
+                    .await?
             }
             None => {
                 let sql = format!("{DEPARTMENT_SELECT} order by d.tenant_id, d.name");

@@ -37,7 +37,9 @@ impl WriteTx {
     /// nothing (the caller rolls the transaction back on any error).
     pub(crate) async fn transfer(&mut self, transfer: Transfer<'_>) -> StoreResult<Applied> {
         if transfer.amount <= Points::ZERO {
-            return Err(Error::invalid("invalid_amount", "amount must be greater than zero").into());
+            return Err(
+                Error::invalid("invalid_amount", "amount must be greater than zero").into(),
+            );
         }
         // Points a wallet receives as recognition count towards its lifetime earnings; a refund
         // of its own points would not.
@@ -115,7 +117,8 @@ impl WriteTx {
         let Some((table, column, key, id)) = balance_column(account) else {
             return Ok(Points::ZERO);
         };
-        let sql = format!("update {table} set {column} = {column} where {key} = $1 returning {column}");
+        let sql =
+            format!("update {table} set {column} = {column} where {key} = $1 returning {column}");
         let row = sqlx::query(&sql)
             .bind(id)
             .fetch_optional(self.conn())
@@ -162,7 +165,9 @@ impl WriteTx {
     /// The stored balance of a real account.
     pub(crate) async fn balance_of(&mut self, account: &Account) -> StoreResult<Points> {
         let Some((table, column, key, id)) = balance_column(account) else {
-            return Err(StoreError::Corrupt("the issuance account has no stored balance".into()));
+            return Err(StoreError::Corrupt(
+                "the issuance account has no stored balance".into(),
+            ));
         };
         let sql = format!("select {column} from {table} where {key} = $1");
         let row = sqlx::query(&sql)

@@ -37,8 +37,8 @@ pub use points_ops::{
     AllocateCommand, AllocationOutcome, AwardCommand, AwardOutcome, ClawbackCommand,
     ClawbackOutcome, DelegateCommand, DelegationOutcome, RecallCommand, RecallOutcome,
 };
-pub use sessions::{Login, PasswordHash};
 pub use recognitions::{NewRecognition, RecognitionRow};
+pub use sessions::{Login, PasswordHash};
 pub use tenants::{NewTenant, TenantPatch, TenantRow, TenantStats};
 pub use tx::WriteTx;
 pub use users::{NewUser, UserPatch, UserRow};

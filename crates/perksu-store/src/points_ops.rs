@@ -109,7 +109,10 @@ impl WriteTx {
             if *currency != tenant.currency {
                 return Err(Error::invalid(
                     "currency_mismatch",
-                    format!("This tenant is billed in {}, not {currency}", tenant.currency),
+                    format!(
+                        "This tenant is billed in {}, not {currency}",
+                        tenant.currency
+                    ),
                 )
                 .into());
             }
@@ -129,9 +132,8 @@ impl WriteTx {
             })
             .await?;
         let new_balance = applied.to_balance_after;
-        let previous_balance = Points::from_hundredths(
-            new_balance.hundredths() - command.amount.hundredths(),
-        );
+        let previous_balance =
+            Points::from_hundredths(new_balance.hundredths() - command.amount.hundredths());
         let allocation_log_id = new_id();
         let now = self.now().as_str().to_owned();
         sqlx::query(
@@ -152,7 +154,15 @@ impl WriteTx {
         .execute(self.conn())
         .await?;
         let billing_log_id = self
-            .billing_log(&tenant.id, actor, "CREDIT_INJECTION", command.amount, &tenant.currency, note, &applied.journal_entry_id)
+            .billing_log(
+                &tenant.id,
+                actor,
+                "CREDIT_INJECTION",
+                command.amount,
+                &tenant.currency,
+                note,
+                &applied.journal_entry_id,
+            )
             .await?;
         Ok(AllocationOutcome {
             tenant_id: tenant.id,
@@ -201,7 +211,15 @@ impl WriteTx {
             })
             .await?;
         let billing_log_id = self
-            .billing_log(&tenant.id, actor, "CLAWBACK", amount, &tenant.currency, reason, &applied.journal_entry_id)
+            .billing_log(
+                &tenant.id,
+                actor,
+                "CLAWBACK",
+                amount,
+                &tenant.currency,
+                reason,
+                &applied.journal_entry_id,
+            )
             .await?;
         Ok(ClawbackOutcome {
             tenant_id: tenant.id,
@@ -282,7 +300,9 @@ impl WriteTx {
     ) -> StoreResult<RecallOutcome> {
         let tenant_id = actor.require_tenant_manager()?.to_owned();
         self.active_tenant(&tenant_id).await?;
-        let lead = self.user_in_tenant(&tenant_id, &command.lead_id, Entity::Lead).await?;
+        let lead = self
+            .user_in_tenant(&tenant_id, &command.lead_id, Entity::Lead)
+            .await?;
         let lead_account = Account::Lead(lead.id.clone());
         let amount = match command.amount {
             Some(amount) => amount,
@@ -328,28 +348,30 @@ impl WriteTx {
         actor: &Actor,
         command: AwardCommand,
     ) -> StoreResult<AwardOutcome> {
-        let (source, funding_source, on_short): (_, _, fn(Points, Points) -> Error) =
-            match actor.role {
-                Role::TenantManager => (
-                    Account::Pool(actor.own_tenant()?.to_owned()),
-                    "pool",
-                    Error::insufficient_pool,
-                ),
-                Role::Lead => (
-                    Account::Lead(actor.user_id.clone()),
-                    "lead_balance",
-                    Error::insufficient_lead_balance,
-                ),
-                _ => {
-                    return Err(Error::forbidden(
-                        "Only a tenant manager or a lead may award points",
-                    )
-                    .into())
-                }
-            };
+        let (source, funding_source, on_short): (_, _, fn(Points, Points) -> Error) = match actor
+            .role
+        {
+            Role::TenantManager => (
+                Account::Pool(actor.own_tenant()?.to_owned()),
+                "pool",
+                Error::insufficient_pool,
+            ),
+            Role::Lead => (
+                Account::Lead(actor.user_id.clone()),
+                "lead_balance",
+                Error::insufficient_lead_balance,
+            ),
+            _ => {
+                return Err(
+                    Error::forbidden("Only a tenant manager or a lead may award points").into(),
+                )
+            }
+        };
         let tenant_id = actor.own_tenant()?.to_owned();
         self.active_tenant(&tenant_id).await?;
-        let recipient = self.recipient(actor, &tenant_id, &command.to_user_id).await?;
+        let recipient = self
+            .recipient(actor, &tenant_id, &command.to_user_id)
+            .await?;
         if let Some(recognition_id) = &command.recognition_id {
             let found = sqlx::query("select id from recognitions where id = $1 and tenant_id = $2")
                 .bind(recognition_id)
@@ -416,9 +438,13 @@ impl WriteTx {
 
     /// An active lead of `tenant_id`.
     async fn lead_of(&mut self, tenant_id: &str, user_id: &str) -> StoreResult<UserRow> {
-        let lead = self.user_in_tenant(tenant_id, user_id, Entity::Lead).await?;
+        let lead = self
+            .user_in_tenant(tenant_id, user_id, Entity::Lead)
+            .await?;
         if lead.role != Role::Lead {
-            return Err(Error::invalid("not_a_lead", "Points can only be delegated to a lead").into());
+            return Err(
+                Error::invalid("not_a_lead", "Points can only be delegated to a lead").into(),
+            );
         }
         if lead.status != UserStatus::Active {
             return Err(Error::invalid("user_inactive", "This lead is not active").into());
@@ -440,7 +466,9 @@ impl WriteTx {
             )
             .into());
         }
-        let recipient = self.user_in_tenant(tenant_id, user_id, Entity::User).await?;
+        let recipient = self
+            .user_in_tenant(tenant_id, user_id, Entity::User)
+            .await?;
         if recipient.status != UserStatus::Active {
             return Err(Error::invalid(
                 "recipient_inactive",

@@ -72,7 +72,9 @@ impl WriteTx {
         let (funding_source, applied) = if new.points.is_zero() {
             ("none", None)
         } else {
-            let (source, applied) = self.fund_recognition(actor, &id, &new, &recipient.id).await?;
+            let (source, applied) = self
+                .fund_recognition(actor, &id, &new, &recipient.id)
+                .await?;
             (source, Some(applied))
         };
         let journal_entry_id = applied.as_ref().map(|a| a.journal_entry_id.clone());

@@ -94,8 +94,12 @@ impl WriteTx {
             TenantScope::Foreign => return Err(Error::not_found(Entity::Tenant).into()),
         };
         self.tenant(&tenant_id).await?;
-        self.check_links(&tenant_id, new.department_id.as_deref(), new.manager_id.as_deref())
-            .await?;
+        self.check_links(
+            &tenant_id,
+            new.department_id.as_deref(),
+            new.manager_id.as_deref(),
+        )
+        .await?;
         let id = new_id();
         let now = self.now().as_str().to_owned();
         sqlx::query(
@@ -184,7 +188,9 @@ impl WriteTx {
         let department_id = patch.department_id.unwrap_or(current.department_id);
         let manager_id = patch.manager_id.unwrap_or(current.manager_id);
         if manager_id.as_deref() == Some(user_id) {
-            return Err(Error::invalid("invalid_manager", "A user cannot manage themselves").into());
+            return Err(
+                Error::invalid("invalid_manager", "A user cannot manage themselves").into(),
+            );
         }
         self.check_links(&tenant_id, department_id.as_deref(), manager_id.as_deref())
             .await?;
@@ -298,7 +304,10 @@ impl Store {
                     "select {USER_COLUMNS} from users where tenant_id = $1 \
                      order by last_name, first_name, id"
                 );
-                sqlx::query(&sql).bind(tenant_id).fetch_all(self.read()).await?
+                sqlx::query(&sql)
+                    .bind(tenant_id)
+                    .fetch_all(self.read())
+                    .await?
             }
             None => {
                 let sql = format!("select {USER_COLUMNS} from users order by email");

@@ -78,7 +78,9 @@ async fn check(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
     }
     for key in journal.keys() {
         if key != "issuance" && !stored.contains_key(key) {
-            report.violations.push(format!("{key}: in the journal but has no stored balance"));
+            report
+                .violations
+                .push(format!("{key}: in the journal but has no stored balance"));
         }
     }
     let issued = -journal.get("issuance").copied().unwrap_or(0);
@@ -114,7 +116,10 @@ async fn journal_balances(
     .fetch_all(&mut *conn)
     .await?;
     for row in rows {
-        balances.insert(row.try_get::<String, _>("account")?, sum_column(&row, "total")?);
+        balances.insert(
+            row.try_get::<String, _>("account")?,
+            sum_column(&row, "total")?,
+        );
     }
     let count = sqlx::query("select count(*) as n from journal_entries")
         .fetch_one(&mut *conn)
@@ -127,7 +132,10 @@ async fn journal_balances(
 async fn stored_balances(conn: &mut AnyConnection) -> StoreResult<BTreeMap<String, i64>> {
     let mut balances = BTreeMap::new();
     let queries = [
-        ("pool", "select id as key, points_allocation_balance as balance from tenants"),
+        (
+            "pool",
+            "select id as key, points_allocation_balance as balance from tenants",
+        ),
         (
             "lead",
             "select id as key, lead_distribution_balance as balance from users \
@@ -146,7 +154,10 @@ async fn stored_balances(conn: &mut AnyConnection) -> StoreResult<BTreeMap<Strin
 }
 
 /// The spec's audit tables, and the wallet ledger, must tell the journal's story.
-async fn check_audit_tables(conn: &mut AnyConnection, report: &mut VerifyReport) -> StoreResult<()> {
+async fn check_audit_tables(
+    conn: &mut AnyConnection,
+    report: &mut VerifyReport,
+) -> StoreResult<()> {
     let pairs = [
         (
             "allocation_logs",
@@ -167,8 +178,14 @@ async fn check_audit_tables(conn: &mut AnyConnection, report: &mut VerifyReport)
         ),
     ];
     for (name, audit_sql, journal_sql) in pairs {
-        let audit = sum_column(&sqlx::query(audit_sql).fetch_one(&mut *conn).await?, "total")?;
-        let journal = sum_column(&sqlx::query(journal_sql).fetch_one(&mut *conn).await?, "total")?;
+        let audit = sum_column(
+            &sqlx::query(audit_sql).fetch_one(&mut *conn).await?,
+            "total",
+        )?;
+        let journal = sum_column(
+            &sqlx::query(journal_sql).fetch_one(&mut *conn).await?,
+            "total",
+        )?;
         if audit != journal {
             report.violations.push(format!(
                 "{name} total {} differs from the journal's {}",

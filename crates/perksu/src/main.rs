@@ -11,7 +11,11 @@ use perksu_store::{PasswordHash, Store, SystemClock, DEFAULT_DATABASE_URL, DEMO_
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "perksu", version, about = "Points economy service for employee recognition")]
+#[command(
+    name = "perksu",
+    version,
+    about = "Points economy service for employee recognition"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -112,7 +116,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
-    println!("Perksu Points listening on http://{}", listener.local_addr()?);
+    println!(
+        "Perksu Points listening on http://{}",
+        listener.local_addr()?
+    );
     let app = perksu_api::app(AppState {
         store: store.clone(),
     });
@@ -140,9 +147,16 @@ async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
     }
     let store = open(url).await?;
     let status = store.migration_status().await?;
-    println!("Database is up to date ({} backend):", store.backend().name());
+    println!(
+        "Database is up to date ({} backend):",
+        store.backend().name()
+    );
     for (version, description) in status.known {
-        let mark = if status.applied.contains(&version) { "applied" } else { "pending" };
+        let mark = if status.applied.contains(&version) {
+            "applied"
+        } else {
+            "pending"
+        };
         println!("  {version:04} {description:<32} {mark}");
     }
     Ok(())

@@ -249,6 +249,9 @@ async fn journal(
     auth: Auth,
     AppQuery(query): AppQuery<AuditQuery>,
 ) -> ApiResult<Json<PageBody<JournalBody>>> {
-    let page = state.store.journal(&auth.actor, query.into_filter()?).await?;
+    let page = state
+        .store
+        .journal(&auth.actor, query.into_filter()?)
+        .await?;
     Ok(Json(PageBody::from_page(page, JournalBody::from)))
 }

@@ -87,5 +87,7 @@ async fn list_departments(
         .store
         .departments(&auth.actor, query.tenant_id.as_deref())
         .await?;
-    Ok(Json(departments.into_iter().map(DepartmentBody::from).collect()))
+    Ok(Json(
+        departments.into_iter().map(DepartmentBody::from).collect(),
+    ))
 }

@@ -91,7 +91,12 @@ async fn create_tenant(
         )?,
         funding_mode: match request.funding_mode.as_deref() {
             None => FundingMode::Pool,
-            Some(mode) => parse_word("funding_mode", mode, FundingMode::parse, FundingMode::expected())?,
+            Some(mode) => parse_word(
+                "funding_mode",
+                mode,
+                FundingMode::parse,
+                FundingMode::expected(),
+            )?,
         },
         low_balance_threshold: match &request.low_balance_threshold {
             None => Points::from_whole(1000),
@@ -109,7 +114,10 @@ async fn create_tenant(
 /// Every tenant (platform admin).
 #[utoipa::path(get, path = "/", tag = "Tenants",
     responses((status = 200, body = Vec<TenantBody>), (status = 403, body = ErrorBody)))]
-async fn list_tenants(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<TenantBody>>> {
+async fn list_tenants(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<Vec<TenantBody>>> {
     let tenants = state.store.tenants(&auth.actor).await?;
     Ok(Json(tenants.into_iter().map(TenantBody::from).collect()))
 }
@@ -122,7 +130,9 @@ async fn get_tenant(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<TenantBody>> {
-    Ok(Json(TenantBody::from(state.store.tenant(&auth.actor, &id).await?)))
+    Ok(Json(TenantBody::from(
+        state.store.tenant(&auth.actor, &id).await?,
+    )))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -147,7 +157,11 @@ async fn update_tenant(
 ) -> ApiResult<Json<TenantBody>> {
     auth.actor.require_platform_admin()?;
     let patch = TenantPatch {
-        name: request.name.as_deref().map(|n| validate::name("name", n)).transpose()?,
+        name: request
+            .name
+            .as_deref()
+            .map(|n| validate::name("name", n))
+            .transpose()?,
         currency_label: request
             .currency_label
             .as_deref()

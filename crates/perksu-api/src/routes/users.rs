@@ -86,7 +86,9 @@ async fn create_user(
 ) -> ApiResult<(StatusCode, Json<UserBody>)> {
     // Refuse early: hashing a password is deliberately expensive.
     if !matches!(auth.actor.role, Role::PlatformAdmin | Role::TenantManager) {
-        return Err(Error::forbidden("Only a platform admin or a tenant manager may create users").into());
+        return Err(
+            Error::forbidden("Only a platform admin or a tenant manager may create users").into(),
+        );
     }
     let role = parse_word("role", &request.role, Role::parse, Role::expected())?;
     validate::password(&request.password)?;
@@ -137,7 +139,9 @@ async fn get_user(
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserBody>> {
-    Ok(Json(UserBody::from(state.store.user(&auth.actor, &id).await?)))
+    Ok(Json(UserBody::from(
+        state.store.user(&auth.actor, &id).await?,
+    )))
 }
 
 /// `null` clears a link, absence leaves it: the two must be told apart.
