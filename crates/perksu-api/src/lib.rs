@@ -6,11 +6,13 @@
 
 mod error;
 mod extract;
+pub mod fulfilment;
 mod movement;
 mod routes;
 mod wire;
 
 use std::any::Any;
+use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -33,6 +35,33 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
+    /// The shared secret fulfilment providers sign their callbacks with (HMAC-SHA256).
+    pub callback_secret: Arc<Vec<u8>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, callback_secret: Vec<u8>) -> AppState {
+        AppState {
+            store,
+            callback_secret: Arc::new(callback_secret),
+        }
+    }
+}
+
+/// Starts the jobs `serve` runs beside the API: the redemption timeout sweep, once a minute.
+pub fn spawn_background_jobs(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            match store.expire_overdue_redemptions().await {
+                Ok(0) => {}
+                Ok(expired) => tracing::info!(expired, "expired overdue redemptions"),
+                Err(error) => tracing::error!(%error, "redemption timeout sweep failed"),
+            }
+        }
+    })
 }
 
 #[derive(OpenApi)]
@@ -71,6 +100,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/api/departments", routes::departments::router())
         .nest("/api/recognitions", routes::recognitions::router())
         .nest("/api/wallets", routes::wallets::router())
+        .nest("/api/rewards", routes::rewards::router())
+        .nest("/api/redemptions", routes::redemptions::router())
+        .nest("/api/notifications", routes::notifications::router())
         .nest("/api/v1/points", routes::points::router())
         .nest("/api/v1/points", routes::audit::router())
         .split_for_parts()

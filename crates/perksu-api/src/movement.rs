@@ -24,6 +24,23 @@ pub async fn run<B, T>(
 where
     T: Serialize,
 {
+    run_keeping(state, auth, request, status, operation)
+        .await
+        .map(|(response, _)| response)
+}
+
+/// Like [`run`], and also hands back the outcome when the operation ran (not on a replay),
+/// for work that must follow the commit.
+pub async fn run_keeping<B, T>(
+    state: &AppState,
+    auth: &Auth,
+    request: &Movement<B>,
+    status: StatusCode,
+    operation: impl for<'t> FnOnce(&'t mut WriteTx) -> BoxFuture<'t, StoreResult<T>>,
+) -> ApiResult<(Response, Option<T>)>
+where
+    T: Serialize,
+{
     let mut tx = state.store.begin().await?;
     let user_id = auth.actor.user_id.as_str();
     if let Some(key) = request.idempotency_key.as_deref() {
@@ -34,7 +51,7 @@ where
             Ok(Claim::Fresh) => {}
             Ok(Claim::Replay { status, body }) => {
                 tx.rollback().await?;
-                return Ok(replayed(status, body));
+                return Ok((replayed(status, body), None));
             }
             Ok(Claim::Mismatch) => {
                 tx.rollback().await?;
@@ -64,7 +81,7 @@ where
             .await?;
     }
     tx.commit().await?;
-    Ok(json_response(status, body))
+    Ok((json_response(status, body), Some(outcome)))
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {

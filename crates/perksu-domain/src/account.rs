@@ -13,6 +13,10 @@ pub enum Account {
     Lead(String),
     /// An employee's spendable points, `wallets.balance`, keyed by user id.
     Wallet(String),
+    /// Points held for an open redemption, `redemptions.hold_balance`.
+    Hold(String),
+    /// Points spent on a delivered redemption, `redemptions.redeemed_balance`.
+    Redeemed(String),
 }
 
 impl Account {
@@ -23,6 +27,8 @@ impl Account {
             Account::Pool(id) => format!("pool:{id}"),
             Account::Lead(id) => format!("lead:{id}"),
             Account::Wallet(id) => format!("wallet:{id}"),
+            Account::Hold(id) => format!("hold:{id}"),
+            Account::Redeemed(id) => format!("redeemed:{id}"),
         }
     }
 
@@ -36,6 +42,8 @@ impl Account {
             "pool" => Some(Account::Pool(id)),
             "lead" => Some(Account::Lead(id)),
             "wallet" => Some(Account::Wallet(id)),
+            "hold" => Some(Account::Hold(id)),
+            "redeemed" => Some(Account::Redeemed(id)),
             _ => None,
         }
     }
@@ -60,6 +68,12 @@ pub enum MovementKind {
     Award,
     /// Pool or lead balance → wallet, by a recognition.
     Recognition,
+    /// Wallet → hold, when a reward is ordered.
+    RedemptionHold,
+    /// Hold → wallet, when an order fails, is cancelled, rejected or times out.
+    RedemptionRefund,
+    /// Hold → redeemed, when an order is delivered.
+    Redemption,
 }
 
 impl MovementKind {
@@ -71,6 +85,9 @@ impl MovementKind {
             MovementKind::Recall => "recall",
             MovementKind::Award => "award",
             MovementKind::Recognition => "recognition",
+            MovementKind::RedemptionHold => "redemption_hold",
+            MovementKind::RedemptionRefund => "redemption_refund",
+            MovementKind::Redemption => "redemption",
         }
     }
 }

@@ -165,6 +165,8 @@ pub enum Entity {
     Department,
     Recognition,
     AllocationLog,
+    Reward,
+    Redemption,
 }
 
 impl Entity {
@@ -176,6 +178,8 @@ impl Entity {
             Entity::Department => "Department",
             Entity::Recognition => "Recognition",
             Entity::AllocationLog => "Allocation log",
+            Entity::Reward => "Reward",
+            Entity::Redemption => "Redemption",
         }
     }
 
@@ -187,6 +191,8 @@ impl Entity {
             Entity::Department => "department_not_found",
             Entity::Recognition => "recognition_not_found",
             Entity::AllocationLog => "allocation_log_not_found",
+            Entity::Reward => "reward_not_found",
+            Entity::Redemption => "redemption_not_found",
         }
     }
 }

@@ -186,5 +186,7 @@ fn balance_column(account: &Account) -> Option<(&'static str, &'static str, &'st
         Account::Pool(id) => Some(("tenants", "points_allocation_balance", "id", id)),
         Account::Lead(id) => Some(("users", "lead_distribution_balance", "id", id)),
         Account::Wallet(id) => Some(("wallets", "balance", "user_id", id)),
+        Account::Hold(id) => Some(("redemptions", "hold_balance", "id", id)),
+        Account::Redeemed(id) => Some(("redemptions", "redeemed_balance", "id", id)),
     }
 }

@@ -5,6 +5,7 @@
 //! either all of them or none. The crate knows nothing of HTTP.
 
 mod audit;
+mod catalogue;
 mod clock;
 mod db;
 mod demo;
@@ -13,8 +14,11 @@ mod error;
 mod idempotency;
 mod ledger;
 mod migrate;
+mod notifications;
 mod points_ops;
 mod recognitions;
+mod redemption_reads;
+mod redemptions;
 mod rows;
 mod sessions;
 mod tenants;
@@ -26,6 +30,7 @@ mod wallets;
 use std::sync::Arc;
 
 pub use audit::{AllocationLogRow, AuditFilter, BillingLogRow, JournalRow, Page, WalletLedgerRow};
+pub use catalogue::{CatalogueQuery, CatalogueSort, PricedReward, RewardDraft, RewardRow};
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
 pub use db::{normalise_url, Backend, DEFAULT_DATABASE_URL};
 pub use demo::{DemoLogin, DEMO_PASSWORD};
@@ -33,11 +38,14 @@ pub use departments::DepartmentRow;
 pub use error::{StoreError, StoreResult};
 pub use idempotency::Claim;
 pub use migrate::MigrationStatus;
+pub use notifications::NotificationRow;
 pub use points_ops::{
     AllocateCommand, AllocationOutcome, AwardCommand, AwardOutcome, ClawbackCommand,
     ClawbackOutcome, DelegateCommand, DelegationOutcome, RecallCommand, RecallOutcome,
 };
 pub use recognitions::{NewRecognition, RecognitionRow};
+pub use redemption_reads::{RedemptionAnalytics, RedemptionEventRow, RedemptionFilter, TopItem};
+pub use redemptions::{Confirmation, OrderCommand, RedemptionRow, TransitionRequest};
 pub use sessions::{Login, PasswordHash};
 pub use tenants::{NewTenant, TenantPatch, TenantRow, TenantStats};
 pub use tx::WriteTx;

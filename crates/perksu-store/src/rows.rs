@@ -32,3 +32,9 @@ pub(crate) fn word<T>(row: &AnyRow, column: &str, parse: fn(&str) -> Option<T>) 
     let value = text(row, column)?;
     parse(&value).ok_or_else(|| StoreError::Corrupt(format!("unexpected {column} {value:?}")))
 }
+
+/// A switch stored as 0 or 1 (the schemas avoid `boolean`, which the `Any` driver cannot read
+/// from SQLite).
+pub(crate) fn flag(row: &AnyRow, column: &str) -> StoreResult<bool> {
+    Ok(integer(row, column)? != 0)
+}

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use crate::clock::Timestamp;
 use crate::error::StoreResult;
-use crate::rows::{points, text, timestamp, word};
+use crate::rows::{flag, integer, points, text, timestamp, word};
 use crate::tx::{new_id, WriteTx};
 use crate::Store;
 
@@ -22,12 +22,21 @@ pub struct TenantRow {
     pub funding_mode: FundingMode,
     pub low_balance_threshold: Points,
     pub points_allocation_balance: Points,
+    /// Points per unit of currency, for reward prices (100 hundredths = 1 point per unit).
+    pub points_per_currency_unit: Points,
+    /// Markup on reward prices in hundredths of a percent.
+    pub redemption_markup_bp: i64,
+    pub redemptions_paused: bool,
+    pub redemption_confirmation_required: bool,
+    pub redemption_timeout_hours: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 const TENANT_COLUMNS: &str = "id, name, slug, currency, currency_label, status, funding_mode, \
-     low_balance_threshold, points_allocation_balance, created_at, updated_at";
+     low_balance_threshold, points_allocation_balance, points_per_currency_unit, \
+     redemption_markup_bp, redemptions_paused, redemption_confirmation_required, \
+     redemption_timeout_hours, created_at, updated_at";
 
 impl TenantRow {
     fn from_row(row: &AnyRow) -> StoreResult<TenantRow> {
@@ -41,6 +50,11 @@ impl TenantRow {
             funding_mode: word(row, "funding_mode", FundingMode::parse)?,
             low_balance_threshold: points(row, "low_balance_threshold")?,
             points_allocation_balance: points(row, "points_allocation_balance")?,
+            points_per_currency_unit: points(row, "points_per_currency_unit")?,
+            redemption_markup_bp: integer(row, "redemption_markup_bp")?,
+            redemptions_paused: flag(row, "redemptions_paused")?,
+            redemption_confirmation_required: flag(row, "redemption_confirmation_required")?,
+            redemption_timeout_hours: integer(row, "redemption_timeout_hours")?,
             created_at: timestamp(row, "created_at")?,
             updated_at: timestamp(row, "updated_at")?,
         })
@@ -61,13 +75,25 @@ pub struct NewTenant {
     pub low_balance_threshold: Points,
 }
 
-/// Changes to a tenant; `None` leaves a field as it is.
+/// Changes to a tenant; `None` leaves a field as it is. A tenant manager may change the
+/// settings of their own tenant; only a platform admin changes its name or status.
 #[derive(Default)]
 pub struct TenantPatch {
     pub name: Option<String>,
     pub currency_label: Option<String>,
     pub status: Option<TenantStatus>,
     pub low_balance_threshold: Option<Points>,
+    pub points_per_currency_unit: Option<Points>,
+    pub redemption_markup_bp: Option<i64>,
+    pub redemptions_paused: Option<bool>,
+    pub redemption_confirmation_required: Option<bool>,
+    pub redemption_timeout_hours: Option<i64>,
+}
+
+impl TenantPatch {
+    fn touches_platform_fields(&self) -> bool {
+        self.name.is_some() || self.status.is_some()
+    }
 }
 
 /// What a tenant's users see of their pool.
@@ -106,12 +132,26 @@ impl WriteTx {
         tenant_id: &str,
         patch: TenantPatch,
     ) -> StoreResult<TenantRow> {
-        actor.require_platform_admin()?;
+        if !actor.is_platform_admin() {
+            if actor.tenant_id.as_deref() != Some(tenant_id) {
+                return Err(Error::not_found(Entity::Tenant).into());
+            }
+            actor.require_tenant_manager()?;
+            if patch.touches_platform_fields() {
+                return Err(Error::forbidden(
+                    "Only a platform admin may rename a tenant or change its status",
+                )
+                .into());
+            }
+        }
         let current = self.tenant(tenant_id).await?;
         let now = self.now().as_str().to_owned();
         sqlx::query(
             "update tenants set name = $1, currency_label = $2, status = $3, \
-             low_balance_threshold = $4, updated_at = $5 where id = $6",
+             low_balance_threshold = $4, points_per_currency_unit = $5, \
+             redemption_markup_bp = $6, redemptions_paused = $7, \
+             redemption_confirmation_required = $8, redemption_timeout_hours = $9, \
+             updated_at = $10 where id = $11",
         )
         .bind(patch.name.unwrap_or(current.name))
         .bind(patch.currency_label.unwrap_or(current.currency_label))
@@ -121,6 +161,32 @@ impl WriteTx {
                 .low_balance_threshold
                 .unwrap_or(current.low_balance_threshold)
                 .hundredths(),
+        )
+        .bind(
+            patch
+                .points_per_currency_unit
+                .unwrap_or(current.points_per_currency_unit)
+                .hundredths(),
+        )
+        .bind(
+            patch
+                .redemption_markup_bp
+                .unwrap_or(current.redemption_markup_bp),
+        )
+        .bind(i64::from(
+            patch
+                .redemptions_paused
+                .unwrap_or(current.redemptions_paused),
+        ))
+        .bind(i64::from(
+            patch
+                .redemption_confirmation_required
+                .unwrap_or(current.redemption_confirmation_required),
+        ))
+        .bind(
+            patch
+                .redemption_timeout_hours
+                .unwrap_or(current.redemption_timeout_hours),
         )
         .bind(now)
         .bind(tenant_id)

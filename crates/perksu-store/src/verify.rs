@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use perksu_domain::rewards::RedemptionStatus;
 use perksu_domain::{Account, Points};
 use sqlx::{AnyConnection, Row};
 
@@ -23,6 +24,8 @@ pub struct VerifyReport {
     pub pools_total: Points,
     pub leads_total: Points,
     pub wallets_total: Points,
+    pub holds_total: Points,
+    pub redeemed_total: Points,
     pub violations: Vec<String>,
 }
 
@@ -53,7 +56,7 @@ async fn check(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
     let journal = journal_balances(conn, &mut report).await?;
     let stored = stored_balances(conn).await?;
 
-    let mut totals = [Points::ZERO; 3];
+    let mut totals = [Points::ZERO; 5];
     for (key, balance) in &stored {
         let derived = journal.get(key).copied().unwrap_or(0);
         if derived != *balance {
@@ -72,6 +75,8 @@ async fn check(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
         let slot = match Account::from_key(key) {
             Some(Account::Pool(_)) => 0,
             Some(Account::Lead(_)) => 1,
+            Some(Account::Hold(_)) => 3,
+            Some(Account::Redeemed(_)) => 4,
             _ => 2,
         };
         totals[slot] = Points::from_hundredths(totals[slot].hundredths() + balance);
@@ -94,9 +99,16 @@ async fn check(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
     }
     report.accounts_checked = stored.len();
     report.issued_net = Points::from_hundredths(issued);
-    [report.pools_total, report.leads_total, report.wallets_total] = totals;
+    [
+        report.pools_total,
+        report.leads_total,
+        report.wallets_total,
+        report.holds_total,
+        report.redeemed_total,
+    ] = totals;
 
     check_audit_tables(conn, &mut report).await?;
+    check_redemptions(conn, &mut report).await?;
     Ok(report)
 }
 
@@ -142,6 +154,14 @@ async fn stored_balances(conn: &mut AnyConnection) -> StoreResult<BTreeMap<Strin
              where tenant_id is not null",
         ),
         ("wallet", "select user_id as key, balance from wallets"),
+        (
+            "hold",
+            "select id as key, hold_balance as balance from redemptions",
+        ),
+        (
+            "redeemed",
+            "select id as key, redeemed_balance as balance from redemptions",
+        ),
     ];
     for (prefix, sql) in queries {
         for row in sqlx::query(sql).fetch_all(&mut *conn).await? {
@@ -222,4 +242,41 @@ async fn check_audit_tables(
 /// decode, so every sum here is cast back to bigint in SQL.
 fn sum_column(row: &sqlx::any::AnyRow, column: &str) -> StoreResult<i64> {
     Ok(row.try_get::<i64, _>(column)?)
+}
+
+/// A redemption's points are wholly on hold while it is open, wholly redeemed once delivered,
+/// and wholly back in the wallet once refunded.
+async fn check_redemptions(conn: &mut AnyConnection, report: &mut VerifyReport) -> StoreResult<()> {
+    let rows = sqlx::query(
+        "select id, status, points_cost, hold_balance, redeemed_balance from redemptions",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let id = row.try_get::<String, _>("id")?;
+        let status = row.try_get::<String, _>("status")?;
+        let cost = row.try_get::<i64, _>("points_cost")?;
+        let held = row.try_get::<i64, _>("hold_balance")?;
+        let redeemed = row.try_get::<i64, _>("redeemed_balance")?;
+        let expected = match RedemptionStatus::parse(&status) {
+            Some(s) if s.is_open() => (cost, 0),
+            Some(RedemptionStatus::Delivered) => (0, cost),
+            Some(_) => (0, 0),
+            None => {
+                report
+                    .violations
+                    .push(format!("redemption {id}: unknown status {status:?}"));
+                continue;
+            }
+        };
+        if (held, redeemed) != expected {
+            report.violations.push(format!(
+                "redemption {id} ({status}): holds {} and redeemed {} of a cost of {}",
+                Points::from_hundredths(held),
+                Points::from_hundredths(redeemed),
+                Points::from_hundredths(cost)
+            ));
+        }
+    }
+    Ok(())
 }

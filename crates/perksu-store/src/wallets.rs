@@ -65,12 +65,42 @@ impl crate::tx::WriteTx {
         created_by: &str,
         journal_entry_id: &str,
     ) -> StoreResult<String> {
+        self.wallet_line(
+            "credit",
+            tenant_id,
+            user_id,
+            source,
+            amount,
+            balance_after,
+            reference_id,
+            description,
+            Some(created_by),
+            journal_entry_id,
+        )
+        .await
+    }
+
+    /// Writes a `wallet_ledger` line (`credit` or `debit`) for a transfer just applied.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn wallet_line(
+        &mut self,
+        transaction_type: &str,
+        tenant_id: &str,
+        user_id: &str,
+        source: &str,
+        amount: Points,
+        balance_after: Points,
+        reference_id: Option<&str>,
+        description: &str,
+        created_by: Option<&str>,
+        journal_entry_id: &str,
+    ) -> StoreResult<String> {
         let id = crate::tx::new_id();
         sqlx::query(
             "insert into wallet_ledger (id, tenant_id, wallet_id, user_id, transaction_type, \
              source, amount, balance_after, reference_id, description, created_by, \
              journal_entry_id, created_at) \
-             select $1, $2, w.id, $3, 'credit', $4, $5, $6, $7, $8, $9, $10, $11 \
+             select $1, $2, w.id, $3, $12, $4, $5, $6, $7, $8, $9, $10, $11 \
              from wallets w where w.user_id = $3",
         )
         .bind(&id)
@@ -84,6 +114,7 @@ impl crate::tx::WriteTx {
         .bind(created_by)
         .bind(journal_entry_id)
         .bind(self.now().as_str().to_owned())
+        .bind(transaction_type)
         .execute(self.conn())
         .await?;
         Ok(id)

@@ -53,6 +53,10 @@ struct ServeArgs {
     /// Seed demo tenants, users and points into an empty database, and print the logins.
     #[arg(long)]
     demo: bool,
+    /// Secret fulfilment providers sign callbacks with (HMAC-SHA256). Unset: a random one per
+    /// start, so callbacks only verify until a restart.
+    #[arg(long, env = "PERKSU_CALLBACK_SECRET", hide_env_values = true)]
+    callback_secret: Option<String>,
 }
 
 #[derive(Args)]
@@ -120,12 +124,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "Perksu Points listening on http://{}",
         listener.local_addr()?
     );
-    let app = perksu_api::app(AppState {
-        store: store.clone(),
-    });
+    let callback_secret = match args.callback_secret {
+        Some(secret) if !secret.is_empty() => secret.into_bytes(),
+        _ => {
+            tracing::warn!("PERKSU_CALLBACK_SECRET is not set: using a random one until restart");
+            let mut secret = vec![0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+            secret
+        }
+    };
+    let state = AppState::new(store.clone(), callback_secret);
+    let jobs = perksu_api::spawn_background_jobs(&state);
+    let app = perksu_api::app(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    jobs.abort();
     store.close().await;
     Ok(())
 }
@@ -171,6 +185,8 @@ async fn verify(args: DatabaseArgs) -> anyhow::Result<()> {
     println!("  in tenant pools: {}", report.pools_total);
     println!("  with leads:      {}", report.leads_total);
     println!("  in wallets:      {}", report.wallets_total);
+    println!("  on hold:         {}", report.holds_total);
+    println!("  redeemed:        {}", report.redeemed_total);
     if report.is_ok() {
         println!("OK: every balance matches the journal and all accounts sum to zero.");
         return Ok(());

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use perksu_domain::{validate, FundingMode, Points, TenantStatus};
+use perksu_domain::{validate, Error, FundingMode, Points, TenantStatus};
 use perksu_store::{NewTenant, TenantPatch, TenantRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -35,6 +35,13 @@ pub struct TenantBody {
     funding_mode: String,
     points_allocation_balance: String,
     low_balance_threshold: String,
+    /// Points per unit of currency when pricing rewards.
+    points_per_currency_unit: String,
+    /// Markup on reward prices, in percent.
+    redemption_markup_percent: String,
+    redemptions_paused: bool,
+    redemption_confirmation_required: bool,
+    redemption_timeout_hours: i64,
     created_at: String,
     updated_at: String,
 }
@@ -51,6 +58,11 @@ impl From<TenantRow> for TenantBody {
             funding_mode: t.funding_mode.as_str().to_owned(),
             points_allocation_balance: amount(t.points_allocation_balance),
             low_balance_threshold: amount(t.low_balance_threshold),
+            points_per_currency_unit: amount(t.points_per_currency_unit),
+            redemption_markup_percent: amount(Points::from_hundredths(t.redemption_markup_bp)),
+            redemptions_paused: t.redemptions_paused,
+            redemption_confirmation_required: t.redemption_confirmation_required,
+            redemption_timeout_hours: t.redemption_timeout_hours,
             created_at: t.created_at.to_string(),
             updated_at: t.updated_at.to_string(),
         }
@@ -142,9 +154,17 @@ pub struct UpdateTenantRequest {
     /// `active` or `suspended`.
     status: Option<String>,
     low_balance_threshold: Option<AmountField>,
+    points_per_currency_unit: Option<AmountField>,
+    /// 0 to 1000 percent, two decimals.
+    redemption_markup_percent: Option<AmountField>,
+    redemptions_paused: Option<bool>,
+    redemption_confirmation_required: Option<bool>,
+    /// 1 to 8760.
+    redemption_timeout_hours: Option<i64>,
 }
 
-/// Change a tenant's name, label, status or low-balance threshold (platform admin).
+/// Change a tenant: a platform admin any field, its tenant manager the settings (label,
+/// threshold, reward pricing and redemption switches) but not its name or status.
 #[utoipa::path(patch, path = "/{id}", tag = "Tenants", params(("id" = String, Path)),
     request_body = UpdateTenantRequest,
     responses((status = 200, body = TenantBody), (status = 400, body = ErrorBody),
@@ -155,7 +175,29 @@ async fn update_tenant(
     Path(id): Path<String>,
     AppJson(request): AppJson<UpdateTenantRequest>,
 ) -> ApiResult<Json<TenantBody>> {
-    auth.actor.require_platform_admin()?;
+    let markup_bp = request
+        .redemption_markup_percent
+        .as_ref()
+        .map(|m| m.non_negative("redemption_markup_percent"))
+        .transpose()?
+        .map(|percent| percent.hundredths());
+    if markup_bp.is_some_and(|bp| bp > 100_000) {
+        return Err(Error::invalid(
+            "invalid_field",
+            "redemption_markup_percent must be at most 1000",
+        )
+        .into());
+    }
+    if request
+        .redemption_timeout_hours
+        .is_some_and(|hours| !(1..=8760).contains(&hours))
+    {
+        return Err(Error::invalid(
+            "invalid_field",
+            "redemption_timeout_hours must be 1 to 8760",
+        )
+        .into());
+    }
     let patch = TenantPatch {
         name: request
             .name
@@ -177,6 +219,15 @@ async fn update_tenant(
             .as_ref()
             .map(|t| t.non_negative("low_balance_threshold"))
             .transpose()?,
+        points_per_currency_unit: request
+            .points_per_currency_unit
+            .as_ref()
+            .map(|r| r.positive("points_per_currency_unit"))
+            .transpose()?,
+        redemption_markup_bp: markup_bp,
+        redemptions_paused: request.redemptions_paused,
+        redemption_confirmation_required: request.redemption_confirmation_required,
+        redemption_timeout_hours: request.redemption_timeout_hours,
     };
     let actor = auth.actor.clone();
     let tenant = movement::write(&state, move |tx| {

@@ -8,11 +8,13 @@
 use std::sync::Arc;
 
 use perksu_api::AppState;
-use perksu_store::{FixedClock, PasswordHash, Store, SystemClock};
+use perksu_store::{FixedClock, PasswordHash, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 pub const PASSWORD: &str = "correct horse battery";
+/// The secret the test server verifies provider callbacks with.
+pub const CALLBACK_SECRET: &str = "test-callback-secret";
 
 /// Declares each test once per backend: `sqlite::name` and `postgres::name`.
 #[macro_export]
@@ -114,6 +116,11 @@ impl Reply {
 
 impl TestApp {
     pub async fn spawn(db: Db) -> TestApp {
+        // Server errors (5xx causes) show in a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("error")
+            .try_init();
         let (database_url, cleanup) = match db {
             Db::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -132,16 +139,18 @@ impl TestApp {
             }
         };
         let clock = Arc::new(FixedClock::new(chrono::Utc::now()));
-        let store = Store::open(&database_url, Arc::new(SystemClock))
+        // The store reads time from the test's clock, so tests can step over deadlines.
+        let store = Store::open(&database_url, clock.clone())
             .await
             .expect("open store");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let address = listener.local_addr().expect("address");
-        let app = perksu_api::app(AppState {
-            store: store.clone(),
-        });
+        let app = perksu_api::app(AppState::new(
+            store.clone(),
+            CALLBACK_SECRET.as_bytes().to_vec(),
+        ));
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("server");
         });

@@ -1,0 +1,12 @@
+drop table notifications;
+drop table provider_callbacks;
+drop table redemption_events;
+drop table redemptions;
+drop table reward_items;
+alter table tenants drop column redemption_timeout_hours;
+alter table tenants drop column redemption_confirmation_required;
+alter table tenants drop column redemptions_paused;
+alter table tenants drop constraint tenants_redemption_markup_bp_range;
+alter table tenants drop column redemption_markup_bp;
+alter table tenants drop constraint tenants_points_per_currency_unit_positive;
+alter table tenants drop column points_per_currency_unit;

@@ -1,0 +1,113 @@
+//! In-app notifications. The table doubles as the outbox later delivery channels will read.
+
+use perksu_domain::access::Actor;
+use sqlx::any::AnyRow;
+
+use crate::clock::Timestamp;
+use crate::error::StoreResult;
+use crate::rows::{integer, optional_text, text, timestamp};
+use crate::tx::{new_id, WriteTx};
+use crate::Store;
+
+#[derive(Clone, Debug)]
+pub struct NotificationRow {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub reference_id: Option<String>,
+    pub read_at: Option<String>,
+    pub created_at: Timestamp,
+}
+
+impl NotificationRow {
+    fn from_row(row: &AnyRow) -> StoreResult<NotificationRow> {
+        Ok(NotificationRow {
+            id: text(row, "id")?,
+            kind: text(row, "kind")?,
+            title: text(row, "title")?,
+            body: text(row, "body")?,
+            reference_id: optional_text(row, "reference_id")?,
+            read_at: optional_text(row, "read_at")?,
+            created_at: timestamp(row, "created_at")?,
+        })
+    }
+}
+
+/// A notification to write in the same transaction as what caused it.
+pub(crate) struct Notice<'a> {
+    pub tenant_id: Option<&'a str>,
+    pub user_id: &'a str,
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub reference_id: Option<&'a str>,
+}
+
+impl WriteTx {
+    pub(crate) async fn notify(&mut self, notice: Notice<'_>) -> StoreResult<()> {
+        sqlx::query(
+            "insert into notifications (id, tenant_id, user_id, kind, title, body, reference_id, \
+             read_at, created_at) values ($1, $2, $3, $4, $5, $6, $7, null, $8)",
+        )
+        .bind(new_id())
+        .bind(notice.tenant_id)
+        .bind(notice.user_id)
+        .bind(notice.kind)
+        .bind(notice.title)
+        .bind(notice.body)
+        .bind(notice.reference_id)
+        .bind(self.now().as_str().to_owned())
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Marks the caller's notifications read: one, or all when `id` is `None`.
+    pub async fn mark_notifications_read(
+        &mut self,
+        actor: &Actor,
+        id: Option<&str>,
+    ) -> StoreResult<u64> {
+        let now = self.now().as_str().to_owned();
+        let result = sqlx::query(
+            "update notifications set read_at = $1 where user_id = $2 and read_at is null \
+             and ($3 = '' or id = $3)",
+        )
+        .bind(now)
+        .bind(&actor.user_id)
+        .bind(id.unwrap_or(""))
+        .execute(self.conn())
+        .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+impl Store {
+    /// The caller's notifications, newest first, and how many are unread.
+    pub async fn notifications(
+        &self,
+        actor: &Actor,
+        limit: i64,
+    ) -> StoreResult<(Vec<NotificationRow>, i64)> {
+        let rows = sqlx::query(
+            "select id, kind, title, body, reference_id, read_at, created_at from notifications \
+             where user_id = $1 order by created_at desc, id desc limit $2",
+        )
+        .bind(&actor.user_id)
+        .bind(limit.clamp(1, 200))
+        .fetch_all(self.read())
+        .await?;
+        let unread = sqlx::query(
+            "select count(*) as n from notifications where user_id = $1 and read_at is null",
+        )
+        .bind(&actor.user_id)
+        .fetch_one(self.read())
+        .await?;
+        let items = rows
+            .iter()
+            .map(NotificationRow::from_row)
+            .collect::<StoreResult<_>>()?;
+        Ok((items, integer(&unread, "n")?))
+    }
+}
