@@ -17,6 +17,8 @@ pub enum Account {
     Hold(String),
     /// Points spent on a delivered redemption, `redemptions.redeemed_balance`.
     Redeemed(String),
+    /// Wallet points that expired unspent, `wallets.expired_balance`, keyed by user id.
+    Expired(String),
 }
 
 impl Account {
@@ -29,6 +31,7 @@ impl Account {
             Account::Wallet(id) => format!("wallet:{id}"),
             Account::Hold(id) => format!("hold:{id}"),
             Account::Redeemed(id) => format!("redeemed:{id}"),
+            Account::Expired(id) => format!("expired:{id}"),
         }
     }
 
@@ -44,6 +47,7 @@ impl Account {
             "wallet" => Some(Account::Wallet(id)),
             "hold" => Some(Account::Hold(id)),
             "redeemed" => Some(Account::Redeemed(id)),
+            "expired" => Some(Account::Expired(id)),
             _ => None,
         }
     }
@@ -74,6 +78,12 @@ pub enum MovementKind {
     RedemptionRefund,
     /// Hold → redeemed, when an order is delivered.
     Redemption,
+    /// Tenant pool → platform, undoing (part of) one allocation.
+    AllocationReversal,
+    /// Tenant pool → platform: allocated points left unspent past the tenant's expiry period.
+    PoolExpiry,
+    /// Wallet → expired: earned points left unspent past the tenant's expiry period.
+    WalletExpiry,
 }
 
 impl MovementKind {
@@ -88,6 +98,9 @@ impl MovementKind {
             MovementKind::RedemptionHold => "redemption_hold",
             MovementKind::RedemptionRefund => "redemption_refund",
             MovementKind::Redemption => "redemption",
+            MovementKind::AllocationReversal => "allocation_reversal",
+            MovementKind::PoolExpiry => "pool_expiry",
+            MovementKind::WalletExpiry => "wallet_expiry",
         }
     }
 }

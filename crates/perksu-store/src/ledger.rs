@@ -188,5 +188,6 @@ fn balance_column(account: &Account) -> Option<(&'static str, &'static str, &'st
         Account::Wallet(id) => Some(("wallets", "balance", "user_id", id)),
         Account::Hold(id) => Some(("redemptions", "hold_balance", "id", id)),
         Account::Redeemed(id) => Some(("redemptions", "redeemed_balance", "id", id)),
+        Account::Expired(id) => Some(("wallets", "expired_balance", "user_id", id)),
     }
 }
