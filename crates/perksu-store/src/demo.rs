@@ -3,6 +3,7 @@
 use perksu_domain::access::Actor;
 use perksu_domain::{FundingMode, Points, Role};
 
+use crate::catalogue::RewardDraft;
 use crate::error::StoreResult;
 use crate::points_ops::{AllocateCommand, DelegateCommand};
 use crate::recognitions::NewRecognition;
@@ -135,6 +136,9 @@ impl Store {
                 people.push(user);
             }
             let Some(manager) = manager else { continue };
+            for draft in demo_catalogue() {
+                tx.create_reward(&manager, draft).await?;
+            }
             for lead in people.iter().filter(|u| u.role == Role::Lead) {
                 tx.delegate_to_lead(
                     &manager,
@@ -146,26 +150,84 @@ impl Store {
                 )
                 .await?;
             }
-            let givers = people.iter().filter(|u| u.role != Role::Employee);
-            for (giver, receiver) in givers.zip(people.iter().rev()) {
-                if giver.id == receiver.id {
-                    continue;
-                }
-                tx.create_recognition(
-                    &giver.actor(),
-                    NewRecognition {
-                        to_user_id: receiver.id.clone(),
-                        points: Points::from_whole(250),
-                        message: format!(
-                            "Thank you, {}, for going the extra mile!",
-                            receiver.first_name
-                        ),
-                    },
-                )
-                .await?;
+            let employees: Vec<_> = people.iter().filter(|u| u.role == Role::Employee).collect();
+            for employee in &employees {
+                let message = format!("Welcome to the team, {}!", employee.first_name);
+                tx.create_recognition(&manager, demo_recognition(&employee.id, 1500, message))
+                    .await?;
+            }
+            let leads = people.iter().filter(|u| u.role == Role::Lead);
+            for (lead, employee) in leads.zip(employees.iter().cycle()) {
+                let message = format!(
+                    "Thank you, {}, for going the extra mile!",
+                    employee.first_name
+                );
+                tx.create_recognition(&lead.actor(), demo_recognition(&employee.id, 250, message))
+                    .await?;
             }
         }
         tx.commit().await?;
         Ok(Some(logins))
+    }
+}
+
+/// A small catalogue with one item of each kind.
+fn demo_catalogue() -> Vec<RewardDraft> {
+    let item = |kind: &str, name: &str, category: &str, brand: Option<&str>| RewardDraft {
+        kind: kind.into(),
+        name: name.into(),
+        description: None,
+        category: Some(category.into()),
+        brand: brand.map(Into::into),
+        face_value: None,
+        denominations: Vec::new(),
+        stock: None,
+        status: "active".into(),
+    };
+    vec![
+        RewardDraft {
+            description: Some("A digital gift card, delivered as a code.".into()),
+            denominations: vec![
+                Points::from_whole(500),
+                Points::from_whole(1000),
+                Points::from_whole(2000),
+            ],
+            ..item(
+                "gift_card",
+                "Bookshop gift card",
+                "Gift cards",
+                Some("PageTurner"),
+            )
+        },
+        RewardDraft {
+            description: Some("Soft organic cotton, company logo.".into()),
+            face_value: Some(Points::from_whole(1200)),
+            stock: Some(25),
+            ..item(
+                "merchandise",
+                "Company hoodie",
+                "Merchandise",
+                Some("Perksu"),
+            )
+        },
+        RewardDraft {
+            description: Some("One extra paid day off, agreed with your manager.".into()),
+            face_value: Some(Points::from_whole(5000)),
+            stock: Some(10),
+            ..item("custom", "Extra day off", "Experiences", None)
+        },
+        RewardDraft {
+            description: Some("We plant a tree in your name.".into()),
+            face_value: Some(Points::from_whole(100)),
+            ..item("charity", "Plant a tree", "Giving", Some("Green Earth"))
+        },
+    ]
+}
+
+fn demo_recognition(to_user_id: &str, points: i64, message: String) -> NewRecognition {
+    NewRecognition {
+        to_user_id: to_user_id.to_owned(),
+        points: Points::from_whole(points),
+        message,
     }
 }
