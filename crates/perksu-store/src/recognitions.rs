@@ -135,6 +135,11 @@ impl WriteTx {
             on_short,
         };
         if actor.role == Role::Lead {
+            // Lock the pool before the lead row, the order every transfer uses: on PostgreSQL a
+            // debit that waited for the lead row and then found it short keeps that row locked,
+            // so taking the pool after it could deadlock with a delegation or a recall.
+            self.lock_account(&Account::Pool(tenant_id.to_owned()))
+                .await?;
             let from_lead = transfer(
                 Account::Lead(actor.user_id.clone()),
                 Error::insufficient_lead_balance,
