@@ -117,7 +117,9 @@ impl RewardRequest {
             .collect::<Result<Vec<Points>, Error>>()?;
         denominations.sort();
         denominations.dedup();
-        if face_value.is_some() == !denominations.is_empty() || denominations.len() > 20 {
+        // Exactly one of the two, so a price is never ambiguous.
+        let both_or_neither = face_value.is_some() != denominations.is_empty();
+        if both_or_neither || denominations.len() > 20 {
             return Err(Error::invalid(
                 "invalid_field",
                 "give either face_value or up to 20 denominations",
