@@ -123,14 +123,48 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     } else {
         body
     };
-    serde_json::from_slice(body).map_err(|error| {
+    // Syntax first, so that a malformed body is `invalid_json` even when a field error comes
+    // earlier in it (`{"a": 1} trailing` would otherwise be "missing field").
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(|error| {
+        ApiError::bad_request("invalid_json", format!("Invalid request body: {error}"))
+    })?;
+    let parsed = serde_json::from_slice(body).map_err(|error| {
         let code = if error.is_data() {
             "invalid_field"
         } else {
             "invalid_json"
         };
         ApiError::bad_request(code, format!("Invalid request body: {error}"))
-    })
+    })?;
+    if has_escaped_nul(body) {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "Invalid request body: text must not contain NUL characters (\\u0000)",
+        ));
+    }
+    Ok(parsed)
+}
+
+/// Whether a valid JSON text has a NUL character (`\u0000`) in a string. No field accepts
+/// one, and PostgreSQL cannot store it.
+fn has_escaped_nul(body: &[u8]) -> bool {
+    let mut in_string = false;
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'"' => in_string = !in_string,
+            b'\\' if in_string => {
+                if body[i + 1..].starts_with(b"u0000") {
+                    return true;
+                }
+                // Skip the escaped character, which may be a quote.
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 /// Query-string parameters parsed into `T`, failing with our error format.

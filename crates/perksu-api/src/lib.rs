@@ -130,6 +130,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -149,6 +150,23 @@ async fn method_not_allowed() -> Response {
         "method_not_allowed",
         "This endpoint does not accept that method".into(),
     )
+}
+
+/// A percent-encoded NUL in the path or the query would reach the database as text that
+/// PostgreSQL refuses: answer 400 before any handler runs.
+async fn refuse_nul_in_uri(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let uri = request.uri();
+    if uri.path().contains("%00") || uri.query().is_some_and(|query| query.contains("%00")) {
+        return error::error_response(
+            StatusCode::BAD_REQUEST,
+            "invalid_uri",
+            "The URL must not contain NUL characters (%00)".into(),
+        );
+    }
+    next.run(request).await
 }
 
 /// A panic is a bug: log it, answer a bare 500, keep serving.

@@ -2,29 +2,40 @@
 
 use perksu_domain::{AmountError, Error, Points};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 /// An amount as a client sends it: a JSON number (`1000`, `12.5`) or a decimal string
-/// (`"1000"`). Parsed exactly, never through a float.
+/// (`"1000"`). Parsed exactly, never through a float: a number is read from its own text.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(transparent)]
 #[schema(value_type = String, example = "1000")]
-pub struct AmountField(serde_json::Value);
+pub struct AmountField(Box<RawValue>);
 
 impl AmountField {
     fn parse(&self, field: &str) -> Result<Points, Error> {
-        let parsed = match &self.0 {
-            serde_json::Value::Number(number) => Points::parse_json_number(&number.to_string()),
-            serde_json::Value::String(text) => Points::parse(text).map_err(|e| match e {
-                // A string with a minus sign is a negative amount, not garbage.
-                AmountError::NotANumber if text.trim_start().starts_with('-') => {
-                    AmountError::Negative
-                }
-                other => other,
-            }),
-            _ => Err(AmountError::NotANumber),
+        let raw = self.0.get();
+        let parsed = if raw.starts_with('"') {
+            match serde_json::from_str::<String>(raw) {
+                Ok(text) => Points::parse(&text).map_err(|e| match e {
+                    // A string with a minus sign is a negative amount, not garbage.
+                    AmountError::NotANumber if text.trim_start().starts_with('-') => {
+                        AmountError::Negative
+                    }
+                    other => other,
+                }),
+                Err(_) => Err(AmountError::NotANumber),
+            }
+        } else if raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            Points::parse_json_number(raw)
+        } else {
+            Err(AmountError::NotANumber)
         };
         parsed.map_err(|e| Error::amount(field, e))
+    }
+
+    fn is_null(&self) -> bool {
+        self.0.get() == "null"
     }
 
     /// A strictly positive amount.
@@ -49,7 +60,7 @@ pub fn optional_positive(
 ) -> Result<Option<Points>, Error> {
     match value {
         None => Ok(None),
-        Some(AmountField(serde_json::Value::Null)) => Ok(None),
+        Some(amount) if amount.is_null() => Ok(None),
         Some(amount) => amount.positive(field).map(Some),
     }
 }

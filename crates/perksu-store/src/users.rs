@@ -296,7 +296,12 @@ impl Store {
         let scope = if actor.is_platform_admin() {
             tenant_id
         } else {
-            Some(actor.own_tenant()?)
+            let own = actor.own_tenant()?;
+            // Another tenant is answered as one that does not exist, as everywhere else.
+            if tenant_id.is_some_and(|requested| requested != own) {
+                return Err(Error::not_found(Entity::Tenant).into());
+            }
+            Some(own)
         };
         let rows = match scope {
             Some(tenant_id) => {

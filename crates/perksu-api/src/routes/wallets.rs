@@ -62,6 +62,8 @@ async fn my_ledger(
     auth: Auth,
     AppQuery(query): AppQuery<LedgerQuery>,
 ) -> ApiResult<Json<PageBody<WalletLedgerBody>>> {
+    // Platform admins have no wallet, so no wallet lines either.
+    auth.actor.own_tenant()?;
     let filter = AuditFilter {
         user_id: Some(auth.actor.user_id.clone()),
         limit: query.limit.unwrap_or(50),
