@@ -1,0 +1,217 @@
+//! Running the binary: one-shot commands with a deadline, and a server read up to the line
+//! that says where it listens. Every child is killed when its handle drops.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// How long any one command may take before the test gives up on it.
+const COMMAND_DEADLINE: Duration = Duration::from_secs(60);
+
+/// A child process that is killed when this value drops, so no test leaves one behind.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        // Already exited is fine; there is nothing else to do about a failure here.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_perksu"));
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("PERKSU_LISTEN")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// What a finished command did.
+pub struct Finished {
+    args: Vec<String>,
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Debug for Finished {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "perksu {} exited with {}\n--- stdout ---\n{}--- stderr ---\n{}",
+            self.args.join(" "),
+            self.status,
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+impl Finished {
+    pub fn assert_success(&self) {
+        assert!(self.status.success(), "{self:?}");
+    }
+
+    pub fn assert_failure_saying(&self, message: &str) {
+        assert!(!self.status.success(), "expected a failure: {self:?}");
+        assert!(
+            self.stderr.contains(message),
+            "expected {message:?} on stderr: {self:?}"
+        );
+    }
+}
+
+/// Runs `perksu ARGS`, feeding `stdin` if given, and waits for it up to [`COMMAND_DEADLINE`].
+pub fn perksu(args: &[&str], stdin: Option<&str>) -> Finished {
+    let mut child = KillOnDrop(
+        command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start perksu"),
+    );
+    let mut input = child.0.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).expect("write stdin");
+    }
+    // Closing stdin is what tells `admin create` the password is complete.
+    drop(input);
+    let stdout = read_all(child.0.stdout.take().expect("stdout"));
+    let stderr = read_all(child.0.stderr.take().expect("stderr"));
+    let deadline = Instant::now() + COMMAND_DEADLINE;
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait for perksu") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "perksu {args:?} did not finish in {COMMAND_DEADLINE:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Finished {
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+/// Drains a pipe on its own thread, so a chatty child never blocks on a full pipe.
+fn read_all(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    })
+}
+
+pub struct Server {
+    _child: KillOnDrop,
+    pub base_url: String,
+    /// Everything printed on stdout up to the "listening" line.
+    pub banner: Vec<String>,
+}
+
+impl Server {
+    /// Starts `perksu serve` on a free port and waits for the line that says where it listens.
+    pub fn start(database_url: &str, extra: &[&str]) -> Server {
+        let mut child = KillOnDrop(
+            command()
+                .args([
+                    "serve",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--database-url",
+                    database_url,
+                ])
+                .args(extra)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start perksu serve"),
+        );
+        let stdout = child.0.stdout.take().expect("stdout");
+        let stderr = read_all(child.0.stderr.take().expect("stderr"));
+        let (lines, received) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + COMMAND_DEADLINE;
+        let mut banner = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match received.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(address) = line.strip_prefix("Perksu Points listening on ") {
+                        return Server {
+                            base_url: address.trim().to_owned(),
+                            _child: child,
+                            banner,
+                        };
+                    }
+                    banner.push(line);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("perksu serve did not listen within {COMMAND_DEADLINE:?}: {banner:?}")
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    // The server exited: it closed stdout, so its stderr is complete too.
+                    drop(child);
+                    let stderr = stderr.join().unwrap_or_default();
+                    panic!("perksu serve exited before listening: {banner:?}\n{stderr}");
+                }
+            }
+        }
+    }
+
+    /// Polls `/healthz` until it answers 200, within a deadline.
+    pub async fn wait_until_healthy(&self, client: &reqwest::Client) {
+        let url = format!("{}/healthz", self.base_url);
+        let deadline = Instant::now() + COMMAND_DEADLINE;
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            match client.get(&url).send().await {
+                Ok(reply) if reply.status() == 200 => {
+                    let body: Value = reply.json().await.expect("JSON");
+                    assert_eq!(body["status"], "ok");
+                    assert_eq!(body["database"], "sqlite");
+                    return;
+                }
+                Ok(reply) => last = format!("status {}", reply.status()),
+                Err(error) => last = error.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{url} did not answer 200 within {COMMAND_DEADLINE:?}; last: {last}");
+    }
+
+    pub async fn login(&self, client: &reqwest::Client, email: &str, password: &str) -> String {
+        let reply = client
+            .post(format!("{}/api/auth/login", self.base_url))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("POST /api/auth/login");
+        assert_eq!(reply.status(), 200, "{email} could not log in");
+        let body: Value = reply.json().await.expect("JSON");
+        body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access_token in {body}"))
+            .to_owned()
+    }
+}
