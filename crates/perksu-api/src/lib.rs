@@ -9,6 +9,7 @@ mod extract;
 pub mod fulfilment;
 mod movement;
 mod routes;
+pub mod webhooks;
 mod wire;
 
 use std::any::Any;
@@ -48,10 +49,14 @@ impl AppState {
     }
 }
 
-/// Starts the jobs `serve` runs beside the API: the redemption timeout sweep, once a minute.
+/// Starts the jobs `serve` runs beside the API: the redemption timeout sweep, once a minute,
+/// and the alert webhook delivery worker (see [`webhooks`]).
 pub fn spawn_background_jobs(state: &AppState) -> tokio::task::JoinHandle<()> {
     let store = state.store.clone();
+    let webhook_worker = webhooks::spawn_delivery_worker(state.store.clone());
     tokio::spawn(async move {
+        // Aborting the jobs stops the webhook worker with them.
+        let _webhook_worker = webhook_worker;
         let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             every_minute.tick().await;
@@ -105,6 +110,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/api/notifications", routes::notifications::router())
         .nest("/api/v1/points", routes::points::router())
         .nest("/api/v1/points", routes::audit::router())
+        .nest("/api/v1/points", routes::alerts::router())
         .split_for_parts()
 }
 

@@ -77,6 +77,13 @@ impl WriteTx {
         .bind(self.now().as_str().to_owned())
         .execute(self.conn())
         .await?;
+        self.watch_low_balances(
+            &transfer,
+            from_balance_after,
+            to_balance_after,
+            &journal_entry_id,
+        )
+        .await?;
         Ok(Applied {
             journal_entry_id,
             from_balance_after,

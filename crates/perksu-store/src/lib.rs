@@ -4,6 +4,7 @@
 //! [`WriteTx`] together with its journal entry and audit rows, so a crash or an error leaves
 //! either all of them or none. The crate knows nothing of HTTP.
 
+mod alerts;
 mod audit;
 mod catalogue;
 mod clock;
@@ -26,9 +27,11 @@ mod tx;
 mod users;
 mod verify;
 mod wallets;
+mod webhook_outbox;
 
 use std::sync::Arc;
 
+pub use alerts::{AlertFilter, AlertRow, LOW_BALANCE_NOTIFICATION};
 pub use audit::{AllocationLogRow, AuditFilter, BillingLogRow, JournalRow, Page, WalletLedgerRow};
 pub use catalogue::{CatalogueQuery, CatalogueSort, PricedReward, RewardDraft, RewardRow};
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
@@ -52,6 +55,10 @@ pub use tx::WriteTx;
 pub use users::{NewUser, UserPatch, UserRow};
 pub use verify::VerifyReport;
 pub use wallets::WalletRow;
+pub use webhook_outbox::{
+    retry_delay_seconds, AttemptOutcome, WebhookAttemptRow, WebhookDelivery, LEASE_SECONDS,
+    MAX_WEBHOOK_ATTEMPTS,
+};
 
 /// The database behind the service. Cheap to clone.
 #[derive(Clone)]

@@ -4,10 +4,11 @@ use perksu_domain::access::Actor;
 use perksu_domain::stats::PoolState;
 use perksu_domain::{Entity, Error, FundingMode, Points, TenantStatus};
 use sqlx::any::AnyRow;
+use sqlx::Row;
 
 use crate::clock::Timestamp;
 use crate::error::StoreResult;
-use crate::rows::{flag, integer, points, text, timestamp, word};
+use crate::rows::{flag, integer, optional_text, points, text, timestamp, word};
 use crate::tx::{new_id, WriteTx};
 use crate::Store;
 
@@ -29,6 +30,12 @@ pub struct TenantRow {
     pub redemptions_paused: bool,
     pub redemption_confirmation_required: bool,
     pub redemption_timeout_hours: i64,
+    /// Lead balances below this raise an alert; `None`: no lead alerts.
+    pub lead_low_balance_threshold: Option<Points>,
+    /// Where low-balance alerts are posted.
+    pub alert_webhook_url: Option<String>,
+    /// Whether a webhook signing secret is stored; the secret itself is never read here.
+    pub alert_webhook_secret_set: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -36,7 +43,10 @@ pub struct TenantRow {
 const TENANT_COLUMNS: &str = "id, name, slug, currency, currency_label, status, funding_mode, \
      low_balance_threshold, points_allocation_balance, points_per_currency_unit, \
      redemption_markup_bp, redemptions_paused, redemption_confirmation_required, \
-     redemption_timeout_hours, created_at, updated_at";
+     redemption_timeout_hours, lead_low_balance_threshold, alert_webhook_url, \
+     cast(case when alert_webhook_secret is null then 0 else 1 end as bigint) \
+     as alert_webhook_secret_set, \
+     created_at, updated_at";
 
 impl TenantRow {
     fn from_row(row: &AnyRow) -> StoreResult<TenantRow> {
@@ -55,6 +65,11 @@ impl TenantRow {
             redemptions_paused: flag(row, "redemptions_paused")?,
             redemption_confirmation_required: flag(row, "redemption_confirmation_required")?,
             redemption_timeout_hours: integer(row, "redemption_timeout_hours")?,
+            lead_low_balance_threshold: row
+                .try_get::<Option<i64>, _>("lead_low_balance_threshold")?
+                .map(Points::from_hundredths),
+            alert_webhook_url: optional_text(row, "alert_webhook_url")?,
+            alert_webhook_secret_set: flag(row, "alert_webhook_secret_set")?,
             created_at: timestamp(row, "created_at")?,
             updated_at: timestamp(row, "updated_at")?,
         })
@@ -88,6 +103,11 @@ pub struct TenantPatch {
     pub redemptions_paused: Option<bool>,
     pub redemption_confirmation_required: Option<bool>,
     pub redemption_timeout_hours: Option<i64>,
+    /// `Some(None)` switches lead alerts off.
+    pub lead_low_balance_threshold: Option<Option<Points>>,
+    /// `Some(None)` removes the webhook. A URL needs a secret, given or already stored.
+    pub alert_webhook_url: Option<Option<String>>,
+    pub alert_webhook_secret: Option<Option<String>>,
 }
 
 impl TenantPatch {
@@ -145,6 +165,7 @@ impl WriteTx {
             }
         }
         let current = self.tenant(tenant_id).await?;
+        self.update_alert_settings(&current, &patch).await?;
         let now = self.now().as_str().to_owned();
         sqlx::query(
             "update tenants set name = $1, currency_label = $2, status = $3, \

@@ -1,5 +1,6 @@
 //! One module per resource, each with its own `router()` and its request and response types.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod departments;

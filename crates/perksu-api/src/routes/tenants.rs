@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AppJson, Auth};
 use crate::movement;
+use crate::webhooks;
 use crate::wire::{amount, parse_word, AmountField};
 use crate::AppState;
 
@@ -42,6 +43,12 @@ pub struct TenantBody {
     redemptions_paused: bool,
     redemption_confirmation_required: bool,
     redemption_timeout_hours: i64,
+    /// Lead balances below this raise a low-balance alert; null: no lead alerts.
+    lead_low_balance_threshold: Option<String>,
+    /// Where low-balance alerts are posted (signed JSON); null: in-app notifications only.
+    alert_webhook_url: Option<String>,
+    /// Whether a webhook signing secret is stored. The secret itself is never returned.
+    alert_webhook_secret_set: bool,
     created_at: String,
     updated_at: String,
 }
@@ -63,6 +70,9 @@ impl From<TenantRow> for TenantBody {
             redemptions_paused: t.redemptions_paused,
             redemption_confirmation_required: t.redemption_confirmation_required,
             redemption_timeout_hours: t.redemption_timeout_hours,
+            lead_low_balance_threshold: t.lead_low_balance_threshold.map(amount),
+            alert_webhook_url: t.alert_webhook_url,
+            alert_webhook_secret_set: t.alert_webhook_secret_set,
             created_at: t.created_at.to_string(),
             updated_at: t.updated_at.to_string(),
         }
@@ -161,10 +171,32 @@ pub struct UpdateTenantRequest {
     redemption_confirmation_required: Option<bool>,
     /// 1 to 8760.
     redemption_timeout_hours: Option<i64>,
+    /// Null switches lead low-balance alerts off.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    lead_low_balance_threshold: Option<Option<AmountField>>,
+    /// An http(s) URL to post low-balance alerts to; null removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    alert_webhook_url: Option<Option<String>>,
+    /// 16 to 256 characters; each alert is signed with it (`x-perksu-signature`). Write-only.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    alert_webhook_secret: Option<Option<String>>,
+}
+
+/// Tells a field sent as null (`Some(None)`: clear it) from one left out (`None`: keep it).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Change a tenant: a platform admin any field, its tenant manager the settings (label,
-/// threshold, reward pricing and redemption switches) but not its name or status.
+/// thresholds, alert webhook, reward pricing and redemption switches) but not its name or
+/// status. Changing a threshold re-arms its low-balance alerts.
 #[utoipa::path(patch, path = "/{id}", tag = "Tenants", params(("id" = String, Path)),
     request_body = UpdateTenantRequest,
     responses((status = 200, body = TenantBody), (status = 400, body = ErrorBody),
@@ -228,6 +260,21 @@ async fn update_tenant(
         redemptions_paused: request.redemptions_paused,
         redemption_confirmation_required: request.redemption_confirmation_required,
         redemption_timeout_hours: request.redemption_timeout_hours,
+        lead_low_balance_threshold: request
+            .lead_low_balance_threshold
+            .map(|t| {
+                t.map(|t| t.non_negative("lead_low_balance_threshold"))
+                    .transpose()
+            })
+            .transpose()?,
+        alert_webhook_url: request
+            .alert_webhook_url
+            .map(|url| url.as_deref().map(webhooks::validate_url).transpose())
+            .transpose()?,
+        alert_webhook_secret: request
+            .alert_webhook_secret
+            .map(|secret| secret.as_deref().map(webhooks::validate_secret).transpose())
+            .transpose()?,
     };
     let actor = auth.actor.clone();
     let tenant = movement::write(&state, move |tx| {
