@@ -312,6 +312,11 @@ impl Store {
             .fetch_optional(self.read())
             .await?
             .ok_or_else(|| Error::not_found(Entity::Reward))?;
-        RewardRow::from_row(&row)?.priced(&tenant)
+        let item = RewardRow::from_row(&row)?;
+        // As in the catalogue, only managers see archived items.
+        if item.status != "active" && actor.role != Role::TenantManager {
+            return Err(Error::not_found(Entity::Reward).into());
+        }
+        item.priced(&tenant)
     }
 }

@@ -590,7 +590,10 @@ async fn provider_callback(
                 .record_provider_event(&event.event_id, &provider, &order.id)
                 .await?
             {
-                return Ok((false, order.status));
+                // Already applied, perhaps by a twin that committed while this one waited:
+                // report the status as it is now, not as first read.
+                let now = tx.redemption(&order.id).await?;
+                return Ok((false, now.status));
             }
             let request = TransitionRequest {
                 next,
