@@ -110,6 +110,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/api/notifications", routes::notifications::router())
         .nest("/api/v1/points", routes::points::router())
         .nest("/api/v1/points", routes::audit::router())
+        .nest("/api/v1/points", routes::allocations::router())
         .nest("/api/v1/points", routes::alerts::router())
         .split_for_parts()
 }

@@ -7,6 +7,7 @@ pub mod access;
 pub mod account;
 pub mod error;
 pub mod points;
+pub mod reversal;
 pub mod rewards;
 pub mod roles;
 pub mod stats;

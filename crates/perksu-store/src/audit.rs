@@ -47,6 +47,10 @@ pub struct AllocationLogRow {
     pub previous_balance: Points,
     pub new_balance: Points,
     pub created_at: Timestamp,
+    /// The sum of this allocation's reversals (see `allocations.rs`).
+    pub reversed_amount: Points,
+    /// The tenant's pool now: a reversal can only take back what is still there.
+    pub pool_balance: Points,
 }
 
 pub struct BillingLogRow {
@@ -88,6 +92,33 @@ pub struct JournalRow {
     pub created_at: Timestamp,
 }
 
+/// An allocation log with its reversal state: the sum of its reversals and the tenant's pool,
+/// read by correlated subqueries so the listing's filters and paging stay on `allocation_logs`.
+pub(crate) const ALLOCATION_LOG_COLUMNS: &str = "id, tenant_id, allocated_by, amount, currency, \
+     reference_note, previous_balance, new_balance, created_at, \
+     (select cast(coalesce(sum(r.amount), 0) as bigint) from allocation_reversals r \
+      where r.allocation_log_id = allocation_logs.id) as reversed_amount, \
+     (select t.points_allocation_balance from tenants t \
+      where t.id = allocation_logs.tenant_id) as pool_balance";
+
+impl AllocationLogRow {
+    pub(crate) fn from_row(row: &AnyRow) -> StoreResult<AllocationLogRow> {
+        Ok(AllocationLogRow {
+            id: text(row, "id")?,
+            tenant_id: text(row, "tenant_id")?,
+            allocated_by: text(row, "allocated_by")?,
+            amount: points(row, "amount")?,
+            currency: text(row, "currency")?,
+            reference_note: optional_text(row, "reference_note")?,
+            previous_balance: points(row, "previous_balance")?,
+            new_balance: points(row, "new_balance")?,
+            created_at: timestamp(row, "created_at")?,
+            reversed_amount: points(row, "reversed_amount")?,
+            pool_balance: points(row, "pool_balance")?,
+        })
+    }
+}
+
 /// The column names one listing filters on.
 struct Listing {
     table: &'static str,
@@ -105,26 +136,13 @@ impl Store {
     ) -> StoreResult<Page<AllocationLogRow>> {
         let listing = Listing {
             table: "allocation_logs",
-            columns: "id, tenant_id, allocated_by, amount, currency, reference_note, \
-                      previous_balance, new_balance, created_at",
+            columns: ALLOCATION_LOG_COLUMNS,
             actor_column: "allocated_by",
             kind_column: None,
             user_column: None,
         };
-        self.list(actor, filter, listing, |row| {
-            Ok(AllocationLogRow {
-                id: text(row, "id")?,
-                tenant_id: text(row, "tenant_id")?,
-                allocated_by: text(row, "allocated_by")?,
-                amount: points(row, "amount")?,
-                currency: text(row, "currency")?,
-                reference_note: optional_text(row, "reference_note")?,
-                previous_balance: points(row, "previous_balance")?,
-                new_balance: points(row, "new_balance")?,
-                created_at: timestamp(row, "created_at")?,
-            })
-        })
-        .await
+        self.list(actor, filter, listing, AllocationLogRow::from_row)
+            .await
     }
 
     pub async fn billing_logs(

@@ -5,6 +5,7 @@
 //! either all of them or none. The crate knows nothing of HTTP.
 
 mod alerts;
+mod allocations;
 mod audit;
 mod catalogue;
 mod clock;
@@ -32,6 +33,10 @@ mod webhook_outbox;
 use std::sync::Arc;
 
 pub use alerts::{AlertFilter, AlertRow, LOW_BALANCE_NOTIFICATION};
+pub use allocations::{
+    BulkAllocateCommand, BulkAllocationOutcome, BulkEntry, BulkEntryOutcome, RefusedEntry,
+    ReversalOutcome, ReverseAllocationCommand, MAX_BULK_ALLOCATIONS,
+};
 pub use audit::{AllocationLogRow, AuditFilter, BillingLogRow, JournalRow, Page, WalletLedgerRow};
 pub use catalogue::{CatalogueQuery, CatalogueSort, PricedReward, RewardDraft, RewardRow};
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};

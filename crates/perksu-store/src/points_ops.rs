@@ -232,7 +232,7 @@ impl WriteTx {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn billing_log(
+    pub(crate) async fn billing_log(
         &mut self,
         tenant_id: &str,
         actor: &Actor,

@@ -108,6 +108,7 @@ async fn check(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
     ] = totals;
 
     check_audit_tables(conn, &mut report).await?;
+    check_allocation_reversals(conn, &mut report).await?;
     check_redemptions(conn, &mut report).await?;
     Ok(report)
 }
@@ -196,6 +197,17 @@ async fn check_audit_tables(
              where transaction_type = 'CLAWBACK'",
             "select cast(coalesce(sum(amount), 0) as bigint) as total from journal_entries where kind = 'clawback'",
         ),
+        (
+            "platform_billing_logs ALLOCATION_REVERSAL",
+            "select cast(coalesce(sum(amount), 0) as bigint) as total from platform_billing_logs \
+             where transaction_type = 'ALLOCATION_REVERSAL'",
+            "select cast(coalesce(sum(amount), 0) as bigint) as total from journal_entries where kind = 'allocation_reversal'",
+        ),
+        (
+            "allocation_reversals",
+            "select cast(coalesce(sum(amount), 0) as bigint) as total from allocation_reversals",
+            "select cast(coalesce(sum(amount), 0) as bigint) as total from journal_entries where kind = 'allocation_reversal'",
+        ),
     ];
     for (name, audit_sql, journal_sql) in pairs {
         let audit = sum_column(
@@ -234,6 +246,43 @@ async fn check_audit_tables(
                 Points::from_hundredths(lines)
             ));
         }
+    }
+    Ok(())
+}
+
+/// No allocation is reversed by more than was allocated, and each reversal stays within its
+/// allocation's tenant.
+async fn check_allocation_reversals(
+    conn: &mut AnyConnection,
+    report: &mut VerifyReport,
+) -> StoreResult<()> {
+    let over = sqlx::query(
+        "select l.id as id, l.amount as amount, \
+           cast(sum(r.amount) as bigint) as reversed \
+         from allocation_logs l join allocation_reversals r on r.allocation_log_id = l.id \
+         group by l.id, l.amount having sum(r.amount) > l.amount",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in over {
+        report.violations.push(format!(
+            "allocation {}: reversed {} of an allocation of {}",
+            row.try_get::<String, _>("id")?,
+            Points::from_hundredths(sum_column(&row, "reversed")?),
+            Points::from_hundredths(row.try_get::<i64, _>("amount")?)
+        ));
+    }
+    let strays = sqlx::query(
+        "select r.id as id from allocation_reversals r \
+         join allocation_logs l on l.id = r.allocation_log_id where r.tenant_id <> l.tenant_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in strays {
+        report.violations.push(format!(
+            "allocation reversal {}: its tenant is not its allocation's",
+            row.try_get::<String, _>("id")?
+        ));
     }
     Ok(())
 }

@@ -83,11 +83,20 @@ pub struct AllocationLogBody {
     previous_balance: String,
     new_balance: String,
     created_at: String,
+    /// The sum of this allocation's reversals.
+    reversed_amount: String,
+    /// What a reversal may take back now: the part not yet reversed, at most the tenant's pool.
+    reversible_amount: String,
+    /// `active`, `partially_reversed` or `reversed`.
+    status: String,
 }
 
 impl From<AllocationLogRow> for AllocationLogBody {
     fn from(r: AllocationLogRow) -> Self {
         AllocationLogBody {
+            reversed_amount: amount(r.reversed_amount),
+            reversible_amount: amount(r.reversible_amount()),
+            status: r.status().as_str().to_owned(),
             id: r.id,
             tenant_id: r.tenant_id,
             allocated_by: r.allocated_by,

@@ -1,6 +1,7 @@
 //! One module per resource, each with its own `router()` and its request and response types.
 
 pub mod alerts;
+pub mod allocations;
 pub mod audit;
 pub mod auth;
 pub mod departments;
