@@ -5,6 +5,7 @@
 //! and no rule about points, lives in this crate.
 
 mod error;
+mod expiry_job;
 mod extract;
 pub mod fulfilment;
 mod movement;
@@ -50,13 +51,15 @@ impl AppState {
 }
 
 /// Starts the jobs `serve` runs beside the API: the redemption timeout sweep, once a minute,
-/// and the alert webhook delivery worker (see [`webhooks`]).
+/// the alert webhook delivery worker (see [`webhooks`]), and the hourly expiry run.
 pub fn spawn_background_jobs(state: &AppState) -> tokio::task::JoinHandle<()> {
     let store = state.store.clone();
     let webhook_worker = webhooks::spawn_delivery_worker(state.store.clone());
+    let expiry_job = expiry_job::spawn(state.store.clone());
     tokio::spawn(async move {
-        // Aborting the jobs stops the webhook worker with them.
+        // Aborting the jobs stops the webhook worker and the expiry job with them.
         let _webhook_worker = webhook_worker;
+        let _expiry_job = expiry_job;
         let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             every_minute.tick().await;

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod account;
 pub mod error;
+pub mod expiry;
 pub mod points;
 pub mod reversal;
 pub mod rewards;

@@ -13,6 +13,7 @@ mod db;
 mod demo;
 mod departments;
 mod error;
+mod expiry;
 mod idempotency;
 mod ledger;
 mod migrate;
@@ -44,6 +45,10 @@ pub use db::{normalise_url, Backend, DEFAULT_DATABASE_URL};
 pub use demo::{DemoLogin, DEMO_PASSWORD};
 pub use departments::DepartmentRow;
 pub use error::{StoreError, StoreResult};
+pub use expiry::{
+    ExpiryFailure, ExpiryReport, ExpiryWarning, PoolExpired, WalletExpired,
+    EXPIRY_WARNING_NOTIFICATION,
+};
 pub use idempotency::Claim;
 pub use migrate::MigrationStatus;
 pub use notifications::NotificationRow;

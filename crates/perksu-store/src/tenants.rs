@@ -36,6 +36,12 @@ pub struct TenantRow {
     pub alert_webhook_url: Option<String>,
     /// Whether a webhook signing secret is stored; the secret itself is never read here.
     pub alert_webhook_secret_set: bool,
+    /// Days allocated pool points stay before they return to the platform; `None`: never.
+    pub pool_expiry_days: Option<i64>,
+    /// Days earned wallet points stay spendable; `None`: never.
+    pub wallet_expiry_days: Option<i64>,
+    /// Days before wallet points expire that their owner is warned; 0: no warning.
+    pub wallet_expiry_warning_days: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -46,6 +52,7 @@ const TENANT_COLUMNS: &str = "id, name, slug, currency, currency_label, status, 
      redemption_timeout_hours, lead_low_balance_threshold, alert_webhook_url, \
      cast(case when alert_webhook_secret is null then 0 else 1 end as bigint) \
      as alert_webhook_secret_set, \
+     pool_expiry_days, wallet_expiry_days, wallet_expiry_warning_days, \
      created_at, updated_at";
 
 impl TenantRow {
@@ -70,6 +77,9 @@ impl TenantRow {
                 .map(Points::from_hundredths),
             alert_webhook_url: optional_text(row, "alert_webhook_url")?,
             alert_webhook_secret_set: flag(row, "alert_webhook_secret_set")?,
+            pool_expiry_days: row.try_get::<Option<i64>, _>("pool_expiry_days")?,
+            wallet_expiry_days: row.try_get::<Option<i64>, _>("wallet_expiry_days")?,
+            wallet_expiry_warning_days: integer(row, "wallet_expiry_warning_days")?,
             created_at: timestamp(row, "created_at")?,
             updated_at: timestamp(row, "updated_at")?,
         })
@@ -108,6 +118,11 @@ pub struct TenantPatch {
     /// `Some(None)` removes the webhook. A URL needs a secret, given or already stored.
     pub alert_webhook_url: Option<Option<String>>,
     pub alert_webhook_secret: Option<Option<String>>,
+    /// `Some(None)`: pool points never expire.
+    pub pool_expiry_days: Option<Option<i64>>,
+    /// `Some(None)`: wallet points never expire.
+    pub wallet_expiry_days: Option<Option<i64>>,
+    pub wallet_expiry_warning_days: Option<i64>,
 }
 
 impl TenantPatch {
@@ -166,6 +181,7 @@ impl WriteTx {
         }
         let current = self.tenant(tenant_id).await?;
         self.update_alert_settings(&current, &patch).await?;
+        self.update_expiry_policy(&current, &patch).await?;
         let now = self.now().as_str().to_owned();
         sqlx::query(
             "update tenants set name = $1, currency_label = $2, status = $3, \

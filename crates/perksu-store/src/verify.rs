@@ -26,6 +26,8 @@ pub struct VerifyReport {
     pub wallets_total: Points,
     pub holds_total: Points,
     pub redeemed_total: Points,
+    /// Wallet points that expired unspent (`expired:<user id>`).
+    pub expired_total: Points,
     pub violations: Vec<String>,
 }
 
@@ -56,7 +58,7 @@ async fn check(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
     let journal = journal_balances(conn, &mut report).await?;
     let stored = stored_balances(conn).await?;
 
-    let mut totals = [Points::ZERO; 5];
+    let mut totals = [Points::ZERO; 6];
     for (key, balance) in &stored {
         let derived = journal.get(key).copied().unwrap_or(0);
         if derived != *balance {
@@ -77,6 +79,7 @@ async fn check(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
             Some(Account::Lead(_)) => 1,
             Some(Account::Hold(_)) => 3,
             Some(Account::Redeemed(_)) => 4,
+            Some(Account::Expired(_)) => 5,
             _ => 2,
         };
         totals[slot] = Points::from_hundredths(totals[slot].hundredths() + balance);
@@ -105,6 +108,7 @@ async fn check(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
         report.wallets_total,
         report.holds_total,
         report.redeemed_total,
+        report.expired_total,
     ] = totals;
 
     check_audit_tables(conn, &mut report).await?;
@@ -162,6 +166,10 @@ async fn stored_balances(conn: &mut AnyConnection) -> StoreResult<BTreeMap<Strin
         (
             "redeemed",
             "select id as key, redeemed_balance as balance from redemptions",
+        ),
+        (
+            "expired",
+            "select user_id as key, expired_balance as balance from wallets",
         ),
     ];
     for (prefix, sql) in queries {

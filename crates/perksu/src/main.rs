@@ -29,6 +29,8 @@ enum Command {
     Migrate(MigrateArgs),
     /// Recompute every balance from the journal and check the ledger's laws.
     Verify(DatabaseArgs),
+    /// Expire pool and wallet points past their tenant's period and send expiry warnings.
+    Expire(ExpireArgs),
     /// Operator commands.
     Admin {
         #[command(subcommand)]
@@ -68,6 +70,15 @@ struct MigrateArgs {
     rollback: bool,
 }
 
+#[derive(Args)]
+struct ExpireArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Report what would expire and who would be warned, and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
 #[derive(Subcommand)]
 enum AdminCommand {
     /// Create a platform admin; the password is read from standard input.
@@ -91,6 +102,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => migrate(args).await,
         Command::Verify(args) => verify(args).await,
+        Command::Expire(args) => expire(args).await,
         Command::Admin {
             command: AdminCommand::Create { email, database },
         } => create_admin(&email, &database.database_url).await,
@@ -187,6 +199,7 @@ async fn verify(args: DatabaseArgs) -> anyhow::Result<()> {
     println!("  in wallets:      {}", report.wallets_total);
     println!("  on hold:         {}", report.holds_total);
     println!("  redeemed:        {}", report.redeemed_total);
+    println!("  expired:         {}", report.expired_total);
     if report.is_ok() {
         println!("OK: every balance matches the journal and all accounts sum to zero.");
         return Ok(());
@@ -195,6 +208,66 @@ async fn verify(args: DatabaseArgs) -> anyhow::Result<()> {
         println!("VIOLATION: {violation}");
     }
     bail!("{} violation(s) found", report.violations.len())
+}
+
+async fn expire(args: ExpireArgs) -> anyhow::Result<()> {
+    let store = open(&args.database.database_url).await?;
+    let report = store.run_expiry(args.dry_run).await?;
+    let (expired, warned) = if report.dry_run {
+        ("would expire", "would be warned of")
+    } else {
+        ("expired", "warned of")
+    };
+    if report.dry_run {
+        println!("Dry run at {}: nothing is changed.", report.at);
+    } else {
+        println!("Expiry run at {}:", report.at);
+    }
+    for pool in &report.pools {
+        println!(
+            "  pool of {} ({}): {} {expired}, {} left",
+            pool.tenant_name, pool.tenant_id, pool.amount, pool.pool_balance_after
+        );
+    }
+    for wallet in &report.wallets {
+        println!(
+            "  wallet of {} ({}, tenant {}): {} {expired}, {} left",
+            wallet.email,
+            wallet.user_id,
+            wallet.tenant_id,
+            wallet.amount,
+            wallet.wallet_balance_after
+        );
+    }
+    for warning in &report.warnings {
+        println!(
+            "  {} ({}, tenant {}) {warned} {} expiring from {}",
+            warning.email,
+            warning.user_id,
+            warning.tenant_id,
+            warning.amount,
+            warning.first_expires_on
+        );
+    }
+    if report.is_empty() {
+        println!("  Nothing has expired and no warning is due.");
+    }
+    println!(
+        "Total: {} from pools and {} from wallets {expired}; {} warning(s).",
+        report.pools_total(),
+        report.wallets_total(),
+        report.warnings.len()
+    );
+    for failure in &report.failures {
+        println!("FAILED: {}: {}", failure.account, failure.error);
+    }
+    if !report.failures.is_empty() {
+        bail!(
+            "{} account(s) could not be processed",
+            report.failures.len()
+        );
+    }
+    Ok(())
 }
 
 async fn create_admin(email: &str, database_url: &str) -> anyhow::Result<()> {

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use perksu_domain::{validate, Error, FundingMode, Points, TenantStatus};
+use perksu_domain::{expiry, validate, Error, FundingMode, Points, TenantStatus};
 use perksu_store::{NewTenant, TenantPatch, TenantRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -49,6 +49,12 @@ pub struct TenantBody {
     alert_webhook_url: Option<String>,
     /// Whether a webhook signing secret is stored. The secret itself is never returned.
     alert_webhook_secret_set: bool,
+    /// Days allocated pool points stay before returning to the platform; null: never.
+    pool_expiry_days: Option<i64>,
+    /// Days earned wallet points stay spendable (oldest spent first); null: never.
+    wallet_expiry_days: Option<i64>,
+    /// Days before wallet points expire that their owner is notified; 0: never.
+    wallet_expiry_warning_days: i64,
     created_at: String,
     updated_at: String,
 }
@@ -73,6 +79,9 @@ impl From<TenantRow> for TenantBody {
             lead_low_balance_threshold: t.lead_low_balance_threshold.map(amount),
             alert_webhook_url: t.alert_webhook_url,
             alert_webhook_secret_set: t.alert_webhook_secret_set,
+            pool_expiry_days: t.pool_expiry_days,
+            wallet_expiry_days: t.wallet_expiry_days,
+            wallet_expiry_warning_days: t.wallet_expiry_warning_days,
             created_at: t.created_at.to_string(),
             updated_at: t.updated_at.to_string(),
         }
@@ -183,6 +192,17 @@ pub struct UpdateTenantRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     alert_webhook_secret: Option<Option<String>>,
+    /// 1 to 3650 days after which unspent allocated pool points return to the platform;
+    /// null: never.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pool_expiry_days: Option<Option<i64>>,
+    /// 1 to 3650 days after which unspent earned wallet points expire; null: never.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    wallet_expiry_days: Option<Option<i64>>,
+    /// 0 to 365 days of notice before wallet points expire; 0 sends no warning.
+    wallet_expiry_warning_days: Option<i64>,
 }
 
 /// Tells a field sent as null (`Some(None)`: clear it) from one left out (`None`: keep it).
@@ -274,6 +294,24 @@ async fn update_tenant(
         alert_webhook_secret: request
             .alert_webhook_secret
             .map(|secret| secret.as_deref().map(webhooks::validate_secret).transpose())
+            .transpose()?,
+        pool_expiry_days: request
+            .pool_expiry_days
+            .map(|days| {
+                days.map(|d| expiry::expiry_days("pool_expiry_days", d))
+                    .transpose()
+            })
+            .transpose()?,
+        wallet_expiry_days: request
+            .wallet_expiry_days
+            .map(|days| {
+                days.map(|d| expiry::expiry_days("wallet_expiry_days", d))
+                    .transpose()
+            })
+            .transpose()?,
+        wallet_expiry_warning_days: request
+            .wallet_expiry_warning_days
+            .map(|days| expiry::warning_days("wallet_expiry_warning_days", days))
             .transpose()?,
     };
     let actor = auth.actor.clone();
