@@ -20,7 +20,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use perksu_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -113,8 +113,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/api/notifications", routes::notifications::router())
         .nest("/api/v1/points", routes::points::router())
         .nest("/api/v1/points", routes::audit::router())
-        .nest("/api/v1/points", routes::allocations::router())
         .nest("/api/v1/points", routes::alerts::router())
+        .nest("/api/v1/points", routes::allocations::router())
+        .nest("/api/v1/points", routes::reports::router())
         .split_for_parts()
 }
 
@@ -135,7 +136,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/api/openapi.json",
-            axum::routing::get(move || async move { Json(openapi) }),
+            axum::routing::get(openapi_document(&openapi)),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -144,6 +145,22 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The OpenAPI document, serialised once and shared by every request.
+fn openapi_document(
+    openapi: &utoipa::openapi::OpenApi,
+) -> impl Fn() -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
+    let document = axum::body::Bytes::from(serde_json::to_vec(openapi).unwrap_or_default());
+    move || {
+        std::future::ready(
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                document.clone(),
+            )
+                .into_response(),
+        )
+    }
 }
 
 async fn not_found() -> Response {

@@ -104,3 +104,18 @@ pub fn parse_word<T>(
         )
     })
 }
+
+/// One CSV field: quoted when it holds a separator, a quote or a line break, and prefixed with
+/// `'` when it starts like a spreadsheet formula, so an exported name cannot run as one.
+pub fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}

@@ -143,7 +143,7 @@ impl Error {
         Error::new(
             ErrorKind::Forbidden,
             "tenant_suspended",
-            "This tenant is suspended: its points cannot move",
+            "This tenant is suspended: its users cannot move points",
         )
     }
 }

@@ -22,6 +22,7 @@ mod points_ops;
 mod recognitions;
 mod redemption_reads;
 mod redemptions;
+mod reports;
 mod rows;
 mod sessions;
 mod tenants;
@@ -59,6 +60,7 @@ pub use points_ops::{
 pub use recognitions::{NewRecognition, RecognitionRow};
 pub use redemption_reads::{RedemptionAnalytics, RedemptionEventRow, RedemptionFilter, TopItem};
 pub use redemptions::{Confirmation, OrderCommand, RedemptionRow, TransitionRequest};
+pub use reports::{ReportPeriod, UsageQuery, UsageReport, UsageRow, UsageTotals};
 pub use sessions::{Login, PasswordHash};
 pub use tenants::{NewTenant, TenantPatch, TenantRow, TenantStats};
 pub use tx::WriteTx;

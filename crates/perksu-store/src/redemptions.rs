@@ -387,6 +387,13 @@ impl WriteTx {
         redemption_id: &str,
     ) -> StoreResult<RedemptionRow> {
         let order = self.own_redemption(actor, redemption_id).await?;
+        if !order.status.is_open() {
+            return Err(Error::conflict(
+                "redemption_closed",
+                format!("This redemption is already {}", order.status.as_str()),
+            )
+            .into());
+        }
         if !matches!(
             order.status,
             RedemptionStatus::PendingConfirmation | RedemptionStatus::Pending
@@ -482,6 +489,15 @@ impl WriteTx {
             .execute(self.conn())
             .await?;
         } else if next.refunds() {
+            // Stock before the wallet: the order in which placing an order takes them, so an
+            // order and a refund racing on PostgreSQL cannot deadlock.
+            sqlx::query(
+                "update reward_items set stock = stock + $1 where id = $2 and stock is not null",
+            )
+            .bind(order.quantity)
+            .bind(&order.item_id)
+            .execute(self.conn())
+            .await?;
             let applied = self
                 .transfer(Transfer {
                     kind: MovementKind::RedemptionRefund,
@@ -507,13 +523,6 @@ impl WriteTx {
                 request.actor_id,
                 &applied.journal_entry_id,
             )
-            .await?;
-            sqlx::query(
-                "update reward_items set stock = stock + $1 where id = $2 and stock is not null",
-            )
-            .bind(order.quantity)
-            .bind(&order.item_id)
-            .execute(self.conn())
             .await?;
         }
         self.redemption_event(

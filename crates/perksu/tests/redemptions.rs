@@ -483,7 +483,7 @@ backend_tests! {
         // Delivered is final: no refund path is open any more.
         cancel(&app, alice, &id)
             .await
-            .assert_error(409, "fulfilment_started");
+            .assert_error(409, "redemption_closed");
         advance(&app, manager, &id, json!({"status": "rejected"}))
             .await
             .assert_error(409, "invalid_redemption_transition");

@@ -10,6 +10,7 @@ pub mod notifications;
 pub mod points;
 pub mod recognitions;
 pub mod redemptions;
+pub mod reports;
 pub mod rewards;
 pub mod tenants;
 pub mod users;

@@ -23,7 +23,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppQuery, Auth, Movement};
 use crate::fulfilment::{self, provider_for_kind};
 use crate::movement;
-use crate::wire::{amount, parse_word, AmountField};
+use crate::wire::{amount, csv_field, parse_word, AmountField};
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -268,15 +268,6 @@ async fn analytics(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<
             })
             .collect(),
     }))
-}
-
-/// Quotes a CSV field when it needs it.
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_owned()
-    }
 }
 
 /// Every order of the caller's tenant as CSV (tenant manager).
