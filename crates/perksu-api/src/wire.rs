@@ -119,3 +119,20 @@ pub fn csv_field(value: &str) -> String {
         value
     }
 }
+
+/// An optional date (`2026-02-01`) or RFC 3339 time from a query string, or a 400 naming it.
+pub fn time_filter(
+    field: &str,
+    value: Option<&str>,
+) -> Result<Option<perksu_store::Timestamp>, Error> {
+    value
+        .map(|text| {
+            perksu_store::Timestamp::parse_filter(text).ok_or_else(|| {
+                Error::invalid(
+                    "invalid_date",
+                    format!("{field} must be a date (YYYY-MM-DD) or an RFC 3339 time"),
+                )
+            })
+        })
+        .transpose()
+}

@@ -3,9 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use perksu_domain::Error;
-use perksu_store::{
-    AllocationLogRow, AuditFilter, BillingLogRow, JournalRow, Timestamp, WalletLedgerRow,
-};
+use perksu_store::{AllocationLogRow, AuditFilter, BillingLogRow, JournalRow, WalletLedgerRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AppQuery, Auth};
-use crate::wire::{amount, PageBody};
+use crate::wire::{amount, time_filter, PageBody};
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -47,25 +45,13 @@ pub struct AuditQuery {
 
 impl AuditQuery {
     fn into_filter(self) -> Result<AuditFilter, Error> {
-        let time = |field: &str, value: Option<String>| -> Result<Option<Timestamp>, Error> {
-            value
-                .map(|text| {
-                    Timestamp::parse_filter(&text).ok_or_else(|| {
-                        Error::invalid(
-                            "invalid_date",
-                            format!("{field} must be a date (YYYY-MM-DD) or an RFC 3339 time"),
-                        )
-                    })
-                })
-                .transpose()
-        };
         Ok(AuditFilter {
             tenant_id: self.tenant_id,
             actor_id: self.actor_id,
             kind: self.kind,
             user_id: self.user_id,
-            from: time("from", self.from)?,
-            to: time("to", self.to)?,
+            from: time_filter("from", self.from.as_deref())?,
+            to: time_filter("to", self.to.as_deref())?,
             limit: self.limit.unwrap_or(50),
             offset: self.offset.unwrap_or(0),
         })

@@ -5,7 +5,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use perksu_domain::Error;
-use perksu_store::{ReportPeriod, Timestamp, UsageQuery, UsageReport, UsageTotals};
+use perksu_store::{ReportPeriod, UsageQuery, UsageReport, UsageTotals};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AppQuery, Auth};
-use crate::wire::{amount, csv_field};
+use crate::wire::{amount, csv_field, time_filter};
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -177,18 +177,6 @@ async fn usage_report(
     auth: Auth,
     AppQuery(params): AppQuery<UsageParams>,
 ) -> ApiResult<Response> {
-    let time = |field: &str, value: Option<&str>| -> Result<Option<Timestamp>, Error> {
-        value
-            .map(|text| {
-                Timestamp::parse_filter(text).ok_or_else(|| {
-                    Error::invalid(
-                        "invalid_date",
-                        format!("{field} must be a date (YYYY-MM-DD) or an RFC 3339 time"),
-                    )
-                })
-            })
-            .transpose()
-    };
     let period = match params.period.as_deref() {
         None => ReportPeriod::Month,
         Some(word) => ReportPeriod::parse(word)
@@ -203,8 +191,8 @@ async fn usage_report(
     };
     let query = UsageQuery {
         tenant_id: params.tenant_id,
-        from: time("from", params.from.as_deref())?,
-        to: time("to", params.to.as_deref())?,
+        from: time_filter("from", params.from.as_deref())?,
+        to: time_filter("to", params.to.as_deref())?,
         period,
     };
     let report = UsageReportBody::from(state.store.usage_report(&auth.actor, query).await?);
