@@ -7,6 +7,9 @@ pub enum Account {
     /// The platform's issuance account: the source of allocations and the sink of clawbacks.
     /// The only account allowed below zero; it carries minus the net points issued.
     Issuance,
+    /// What a legacy tenant's budgets paid out, keyed by tenant id. Like issuance it has no
+    /// stored balance and may go below zero: it carries minus the points its budgets minted.
+    Budget(String),
     /// A tenant's allocation pool, `tenants.points_allocation_balance`.
     Pool(String),
     /// A lead's delegated points, `users.lead_distribution_balance`.
@@ -26,6 +29,7 @@ impl Account {
     pub fn key(&self) -> String {
         match self {
             Account::Issuance => "issuance".to_owned(),
+            Account::Budget(id) => format!("budget:{id}"),
             Account::Pool(id) => format!("pool:{id}"),
             Account::Lead(id) => format!("lead:{id}"),
             Account::Wallet(id) => format!("wallet:{id}"),
@@ -42,6 +46,7 @@ impl Account {
         let (kind, id) = key.split_once(':')?;
         let id = id.to_owned();
         match kind {
+            "budget" => Some(Account::Budget(id)),
             "pool" => Some(Account::Pool(id)),
             "lead" => Some(Account::Lead(id)),
             "wallet" => Some(Account::Wallet(id)),
@@ -53,7 +58,7 @@ impl Account {
     }
 
     pub fn may_go_negative(&self) -> bool {
-        matches!(self, Account::Issuance)
+        matches!(self, Account::Issuance | Account::Budget(_))
     }
 }
 

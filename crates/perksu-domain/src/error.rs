@@ -167,6 +167,8 @@ pub enum Entity {
     AllocationLog,
     Reward,
     Redemption,
+    Budget,
+    Badge,
 }
 
 impl Entity {
@@ -180,6 +182,8 @@ impl Entity {
             Entity::AllocationLog => "Allocation log",
             Entity::Reward => "Reward",
             Entity::Redemption => "Redemption",
+            Entity::Budget => "Budget",
+            Entity::Badge => "Badge",
         }
     }
 
@@ -193,6 +197,8 @@ impl Entity {
             Entity::AllocationLog => "allocation_log_not_found",
             Entity::Reward => "reward_not_found",
             Entity::Redemption => "redemption_not_found",
+            Entity::Budget => "budget_not_found",
+            Entity::Badge => "badge_not_found",
         }
     }
 }

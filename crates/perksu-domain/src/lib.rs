@@ -8,6 +8,7 @@ pub mod account;
 pub mod error;
 pub mod expiry;
 pub mod points;
+pub mod recognition;
 pub mod reversal;
 pub mod rewards;
 pub mod roles;

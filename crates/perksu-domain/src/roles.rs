@@ -26,6 +26,8 @@ macro_rules! word_enum {
     };
 }
 
+pub(crate) use word_enum;
+
 word_enum!(
     /// What a user may do. A platform admin belongs to no tenant.
     Role {
