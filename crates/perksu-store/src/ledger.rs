@@ -189,7 +189,7 @@ impl WriteTx {
 /// Where an account's balance is stored: table, balance column, key column, key.
 fn balance_column(account: &Account) -> Option<(&'static str, &'static str, &'static str, &str)> {
     match account {
-        Account::Issuance => None,
+        Account::Issuance | Account::Budget(_) => None,
         Account::Pool(id) => Some(("tenants", "points_allocation_balance", "id", id)),
         Account::Lead(id) => Some(("users", "lead_distribution_balance", "id", id)),
         Account::Wallet(id) => Some(("wallets", "balance", "user_id", id)),
