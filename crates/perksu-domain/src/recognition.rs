@@ -84,6 +84,50 @@ pub fn split_shares(mode: SplitMode, points: Points, recipients: usize) -> Resul
     }
 }
 
+/// A named award level with its amount, e.g. Gold 5000.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwardTier {
+    pub name: String,
+    pub points: Points,
+}
+
+/// The most tiers a tenant may define.
+pub const MAX_AWARD_TIERS: usize = 10;
+
+/// Checks a tenant's award tiers: 1 to 10, names 1 to 40 characters and unique (ignoring case),
+/// amounts above zero.
+pub fn validate_award_tiers(tiers: &[AwardTier]) -> Result<(), Error> {
+    if tiers.is_empty() || tiers.len() > MAX_AWARD_TIERS {
+        return Err(Error::invalid(
+            "invalid_award_tiers",
+            format!("award_tiers must have 1 to {MAX_AWARD_TIERS} tiers"),
+        ));
+    }
+    let mut names = std::collections::HashSet::new();
+    for tier in tiers {
+        let name = tier.name.trim();
+        if name.is_empty() || name.chars().count() > 40 {
+            return Err(Error::invalid(
+                "invalid_award_tiers",
+                "each award tier needs a name of 1 to 40 characters",
+            ));
+        }
+        if !names.insert(name.to_lowercase()) {
+            return Err(Error::invalid(
+                "invalid_award_tiers",
+                format!("the award tier name {name:?} is used twice"),
+            ));
+        }
+        if tier.points <= Points::ZERO {
+            return Err(Error::invalid(
+                "invalid_award_tiers",
+                format!("the award tier {name:?} needs points above zero"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The calendar month (UTC) of an RFC 3339 timestamp, `YYYY-MM`: the key of monthly caps and
 /// allowances.
 pub fn month_of(rfc3339: &str) -> &str {

@@ -7,6 +7,7 @@
 mod alerts;
 mod allocations;
 mod audit;
+mod budgets;
 mod catalogue;
 mod clock;
 mod db;
@@ -14,6 +15,7 @@ mod demo;
 mod departments;
 mod error;
 mod expiry;
+mod feed;
 mod idempotency;
 mod ledger;
 mod migrate;
@@ -25,6 +27,8 @@ mod redemptions;
 mod reports;
 mod rows;
 mod sessions;
+mod social;
+mod tenant_programs;
 mod tenants;
 mod tx;
 mod users;
@@ -40,6 +44,10 @@ pub use allocations::{
     ReversalOutcome, ReverseAllocationCommand, MAX_BULK_ALLOCATIONS,
 };
 pub use audit::{AllocationLogRow, AuditFilter, BillingLogRow, JournalRow, Page, WalletLedgerRow};
+pub use budgets::{
+    BudgetEventRow, BudgetPatch, BudgetRow, BudgetStatus, DepartmentShare, DepartmentShareRow,
+    LeadAllocationRow, NewBudget,
+};
 pub use catalogue::{CatalogueQuery, CatalogueSort, PricedReward, RewardDraft, RewardRow};
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
 pub use db::{normalise_url, Backend, DEFAULT_DATABASE_URL};
@@ -50,6 +58,7 @@ pub use expiry::{
     ExpiryFailure, ExpiryReport, ExpiryWarning, PoolExpired, WalletExpired,
     EXPIRY_WARNING_NOTIFICATION,
 };
+pub use feed::{FeedItem, MILESTONES, RECOGNITION_NOTIFICATION};
 pub use idempotency::Claim;
 pub use migrate::MigrationStatus;
 pub use notifications::NotificationRow;
@@ -62,6 +71,11 @@ pub use redemption_reads::{RedemptionAnalytics, RedemptionEventRow, RedemptionFi
 pub use redemptions::{Confirmation, OrderCommand, RedemptionRow, TransitionRequest};
 pub use reports::{ReportPeriod, UsageQuery, UsageReport, UsageRow, UsageTotals};
 pub use sessions::{Login, PasswordHash};
+pub use social::{
+    BadgeCount, BadgeRow, CommentRow, NewBadge, ReactionCounts, ReactionState, RecipientShare,
+    RecognitionStats, RecognitionView, TypeCounts, REACTION_KINDS,
+};
+pub use tenant_programs::FundingModeChange;
 pub use tenants::{NewTenant, TenantPatch, TenantRow, TenantStats};
 pub use tx::WriteTx;
 pub use users::{NewUser, UserPatch, UserRow};

@@ -1,6 +1,7 @@
 //! Tenants: the client companies, each with its allocation pool.
 
 use perksu_domain::access::Actor;
+use perksu_domain::recognition::AwardTier;
 use perksu_domain::stats::PoolState;
 use perksu_domain::{Entity, Error, FundingMode, Points, TenantStatus};
 use sqlx::any::AnyRow;
@@ -8,6 +9,7 @@ use sqlx::Row;
 
 use crate::clock::Timestamp;
 use crate::error::StoreResult;
+use crate::tenant_programs::parse_award_tiers;
 use crate::rows::{flag, integer, optional_text, points, text, timestamp, word};
 use crate::tx::{new_id, WriteTx};
 use crate::Store;
@@ -42,6 +44,12 @@ pub struct TenantRow {
     pub wallet_expiry_days: Option<i64>,
     /// Days before wallet points expire that their owner is warned; 0: no warning.
     pub wallet_expiry_warning_days: i64,
+    /// The tiers an individual award picks from.
+    pub award_tiers: Vec<AwardTier>,
+    /// Whether employees may give points to colleagues.
+    pub peer_to_peer_enabled: bool,
+    /// The most an employee may give per calendar month; `None`: no allowance.
+    pub monthly_giving_allowance: Option<Points>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -53,7 +61,7 @@ const TENANT_COLUMNS: &str = "id, name, slug, currency, currency_label, status, 
      cast(case when alert_webhook_secret is null then 0 else 1 end as bigint) \
      as alert_webhook_secret_set, \
      pool_expiry_days, wallet_expiry_days, wallet_expiry_warning_days, \
-     created_at, updated_at";
+     award_tiers, peer_to_peer_enabled, monthly_giving_allowance, created_at, updated_at";
 
 impl TenantRow {
     fn from_row(row: &AnyRow) -> StoreResult<TenantRow> {
@@ -80,6 +88,11 @@ impl TenantRow {
             pool_expiry_days: row.try_get::<Option<i64>, _>("pool_expiry_days")?,
             wallet_expiry_days: row.try_get::<Option<i64>, _>("wallet_expiry_days")?,
             wallet_expiry_warning_days: integer(row, "wallet_expiry_warning_days")?,
+            award_tiers: parse_award_tiers(&text(row, "award_tiers")?)?,
+            peer_to_peer_enabled: flag(row, "peer_to_peer_enabled")?,
+            monthly_giving_allowance: row
+                .try_get::<Option<i64>, _>("monthly_giving_allowance")?
+                .map(Points::from_hundredths),
             created_at: timestamp(row, "created_at")?,
             updated_at: timestamp(row, "updated_at")?,
         })
@@ -123,6 +136,10 @@ pub struct TenantPatch {
     /// `Some(None)`: wallet points never expire.
     pub wallet_expiry_days: Option<Option<i64>>,
     pub wallet_expiry_warning_days: Option<i64>,
+    pub award_tiers: Option<Vec<AwardTier>>,
+    pub peer_to_peer_enabled: Option<bool>,
+    /// `Some(None)` removes the allowance.
+    pub monthly_giving_allowance: Option<Option<Points>>,
 }
 
 impl TenantPatch {
@@ -182,6 +199,7 @@ impl WriteTx {
         let current = self.tenant(tenant_id).await?;
         self.update_alert_settings(&current, &patch).await?;
         self.update_expiry_policy(&current, &patch).await?;
+        self.update_program_settings(&current, &patch).await?;
         let now = self.now().as_str().to_owned();
         sqlx::query(
             "update tenants set name = $1, currency_label = $2, status = $3, \

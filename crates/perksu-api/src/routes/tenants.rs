@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use perksu_domain::recognition::AwardTier;
 use perksu_domain::{expiry, validate, Error, FundingMode, Points, TenantStatus};
 use perksu_store::{NewTenant, TenantPatch, TenantRow};
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,12 @@ pub struct TenantBody {
     wallet_expiry_days: Option<i64>,
     /// Days before wallet points expire that their owner is notified; 0: never.
     wallet_expiry_warning_days: i64,
+    /// The levels an individual award picks from.
+    award_tiers: Vec<AwardTierBody>,
+    /// Whether employees may give points to colleagues.
+    peer_to_peer_enabled: bool,
+    /// The most an employee may give per calendar month (UTC); null: no allowance.
+    monthly_giving_allowance: Option<String>,
     created_at: String,
     updated_at: String,
 }
@@ -82,10 +89,32 @@ impl From<TenantRow> for TenantBody {
             pool_expiry_days: t.pool_expiry_days,
             wallet_expiry_days: t.wallet_expiry_days,
             wallet_expiry_warning_days: t.wallet_expiry_warning_days,
+            award_tiers: t
+                .award_tiers
+                .into_iter()
+                .map(|tier| AwardTierBody {
+                    name: tier.name,
+                    points: amount(tier.points),
+                })
+                .collect(),
+            peer_to_peer_enabled: t.peer_to_peer_enabled,
+            monthly_giving_allowance: t.monthly_giving_allowance.map(amount),
             created_at: t.created_at.to_string(),
             updated_at: t.updated_at.to_string(),
         }
     }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AwardTierBody {
+    name: String,
+    points: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AwardTierField {
+    name: String,
+    points: AmountField,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -203,6 +232,14 @@ pub struct UpdateTenantRequest {
     wallet_expiry_days: Option<Option<i64>>,
     /// 0 to 365 days of notice before wallet points expire; 0 sends no warning.
     wallet_expiry_warning_days: Option<i64>,
+    /// 1 to 10 tiers with unique names and amounts above zero.
+    award_tiers: Option<Vec<AwardTierField>>,
+    /// Whether employees may give points to colleagues.
+    peer_to_peer_enabled: Option<bool>,
+    /// The most an employee may give per calendar month; null removes the allowance.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    monthly_giving_allowance: Option<Option<AmountField>>,
 }
 
 /// Tells a field sent as null (`Some(None)`: clear it) from one left out (`None`: keep it).
@@ -312,6 +349,28 @@ async fn update_tenant(
         wallet_expiry_warning_days: request
             .wallet_expiry_warning_days
             .map(|days| expiry::warning_days("wallet_expiry_warning_days", days))
+            .transpose()?,
+        award_tiers: request
+            .award_tiers
+            .map(|tiers| {
+                tiers
+                    .iter()
+                    .map(|tier| {
+                        Ok(AwardTier {
+                            name: tier.name.trim().to_owned(),
+                            points: tier.points.positive("award_tiers.points")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, Error>>()
+            })
+            .transpose()?,
+        peer_to_peer_enabled: request.peer_to_peer_enabled,
+        monthly_giving_allowance: request
+            .monthly_giving_allowance
+            .map(|a| {
+                a.map(|a| a.non_negative("monthly_giving_allowance"))
+                    .transpose()
+            })
             .transpose()?,
     };
     let actor = auth.actor.clone();
