@@ -140,6 +140,8 @@ pub fn app(state: AppState) -> Router {
             "/api/openapi.json",
             axum::routing::get(openapi_document(&openapi)),
         )
+        // The web pages call the same store as the handlers above (see perksu-web).
+        .merge(perksu_web::router(state.store.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,0 +1,157 @@
+//! Signing in and out, and the home address that sends each role to its own pages.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use perksu_domain::Role;
+use serde::Deserialize;
+
+use crate::forms::{CsrfForm, PlainForm};
+use crate::page::{html, Chrome, Failure, PageError};
+use crate::session::{
+    clear_cookie, cookie, random_token, set_cookie, tokens_match, Viewer, LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+};
+use crate::WebState;
+
+/// The first page of each role.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::PlatformAdmin => "/admin",
+        Role::TenantManager => "/manager",
+        Role::Lead => "/lead",
+        Role::Employee => "/me",
+    }
+}
+
+/// `/`: the viewer's home, or the login page.
+pub async fn home(viewer: Result<Viewer, PageError>) -> Response {
+    match viewer {
+        Ok(viewer) => Redirect::to(home_of(viewer.user.role)).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    login_token: String,
+    email: String,
+    error: Option<String>,
+}
+
+/// Renders the login form with the double-submit token, setting its cookie when new.
+fn login_form(
+    status: StatusCode,
+    headers: &HeaderMap,
+    email: String,
+    error: Option<String>,
+) -> Response {
+    let existing = cookie(headers, LOGIN_CSRF_COOKIE);
+    let login_token = existing.clone().unwrap_or_else(random_token);
+    let page = LoginPage {
+        chrome: Chrome::anonymous(),
+        login_token: login_token.clone(),
+        email,
+        error,
+    };
+    let mut response = html(status, page.render());
+    if existing.is_none() {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(LOGIN_CSRF_COOKIE, &login_token, None),
+        );
+    }
+    response
+}
+
+pub async fn login_page(headers: HeaderMap, viewer: Result<Viewer, PageError>) -> Response {
+    if let Ok(viewer) = viewer {
+        return Redirect::to(home_of(viewer.user.role)).into_response();
+    }
+    login_form(StatusCode::OK, &headers, String::new(), None)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginFields {
+    email: String,
+    password: String,
+    login_token: String,
+}
+
+pub async fn login(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    PlainForm(form): PlainForm<LoginFields>,
+) -> Response {
+    let cookie_token = cookie(&headers, LOGIN_CSRF_COOKIE);
+    let token_ok = cookie_token
+        .as_deref()
+        .is_some_and(|expected| tokens_match(&form.login_token, expected));
+    if !token_ok {
+        // Without the cookie the browser may be refusing `Secure` cookies: say so.
+        let mut response = PageError::Page {
+            status: StatusCode::FORBIDDEN,
+            chrome: None,
+            title: "Sign-in form expired",
+            message: "The sign-in form could not be accepted: its security token is missing \
+                      or does not match. Reload the sign-in page and try again. If this keeps \
+                      happening, open the site as https://, http://localhost or \
+                      http://127.0.0.1, where the browser keeps the sign-in cookie."
+                .into(),
+        }
+        .into_response();
+        if cookie_token.is_none() {
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(LOGIN_CSRF_COOKIE, &random_token(), None),
+            );
+        }
+        return response;
+    }
+    match state.store.login(&form.email, &form.password).await {
+        Ok(login) => {
+            let mut response = Redirect::to(home_of(login.user.role)).into_response();
+            let headers = response.headers_mut();
+            headers.append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, &login.access_token, None),
+            );
+            // The login token has done its job; a fresh one comes with the next login form.
+            headers.append(header::SET_COOKIE, clear_cookie(LOGIN_CSRF_COOKIE));
+            response
+        }
+        Err(error) => match Failure::from(error) {
+            Failure::Refused(refusal) => {
+                login_form(refusal.status, &headers, form.email, Some(refusal.message))
+            }
+            Failure::Page(page) => page.into_response(),
+        },
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LogoutFields {}
+
+/// Ends the session on the server as well as in the browser.
+pub async fn logout(
+    State(state): State<WebState>,
+    viewer: Result<Viewer, PageError>,
+    CsrfForm(_): CsrfForm<LogoutFields>,
+) -> Response {
+    if let Ok(viewer) = viewer {
+        if let Err(error) = state.store.logout(&viewer.session_token).await {
+            return PageError::internal(error.to_string()).into_response();
+        }
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, clear_cookie(SESSION_COOKIE));
+    response
+}
+

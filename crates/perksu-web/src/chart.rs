@@ -1,0 +1,1 @@
+//! Bar charts drawn on the server as inline SVG, each with a text alternative.

@@ -1,0 +1,1 @@
+//! CSV exports of the history pages.

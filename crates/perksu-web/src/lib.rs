@@ -1,0 +1,46 @@
+//! The web UI: server-rendered pages for platform admins and tenant managers, over the same
+//! store calls as the JSON API.
+//!
+//! Architecture invariant: pages call `perksu-store` functions, never SQL, and parse amounts
+//! and text once with `perksu_domain` as the API does. Every template, style and script is
+//! compiled into the binary; no page loads anything from another origin.
+//!
+//! Sessions are the store's login tokens carried in an HTTP-only cookie; every form carries a
+//! token derived from the session (see [`session`]), and every page checks the viewer's role
+//! before it reads anything.
+
+mod admin;
+mod assets;
+mod auth;
+mod chart;
+mod csv;
+mod forms;
+mod manager;
+mod page;
+mod session;
+
+use axum::routing::{get, post};
+use axum::Router;
+use perksu_store::Store;
+
+/// What every page handler can reach.
+#[derive(Clone)]
+pub struct WebState {
+    pub store: Store,
+}
+
+/// The web pages and their assets, ready to merge into the application's router.
+pub fn router<S>(store: Store) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/", get(auth::home))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .merge(admin::router())
+        .merge(manager::router())
+        .layer(axum::middleware::map_response(page::page_headers))
+        .merge(assets::router())
+        .with_state(WebState { store })
+}
