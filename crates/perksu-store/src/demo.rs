@@ -225,9 +225,5 @@ fn demo_catalogue() -> Vec<RewardDraft> {
 }
 
 fn demo_recognition(to_user_id: &str, points: i64, message: String) -> NewRecognition {
-    NewRecognition {
-        to_user_id: to_user_id.to_owned(),
-        points: Points::from_whole(points),
-        message,
-    }
+    NewRecognition::standard(to_user_id.to_owned(), Points::from_whole(points), message)
 }

@@ -21,6 +21,7 @@ mod ledger;
 mod migrate;
 mod notifications;
 mod points_ops;
+mod recognition_funding;
 mod recognitions;
 mod redemption_reads;
 mod redemptions;
@@ -33,6 +34,7 @@ mod tenants;
 mod tx;
 mod users;
 mod verify;
+mod verify_budgets;
 mod wallets;
 mod webhook_outbox;
 
@@ -66,7 +68,7 @@ pub use points_ops::{
     AllocateCommand, AllocationOutcome, AwardCommand, AwardOutcome, ClawbackCommand,
     ClawbackOutcome, DelegateCommand, DelegationOutcome, RecallCommand, RecallOutcome,
 };
-pub use recognitions::{NewRecognition, RecognitionRow};
+pub use recognitions::{NewRecognition, RecipientRow, RecognitionRow};
 pub use redemption_reads::{RedemptionAnalytics, RedemptionEventRow, RedemptionFilter, TopItem};
 pub use redemptions::{Confirmation, OrderCommand, RedemptionRow, TransitionRequest};
 pub use reports::{ReportPeriod, UsageQuery, UsageReport, UsageRow, UsageTotals};

@@ -2,8 +2,9 @@
 //!
 //! The laws (docs/ECONOMY.md): every stored balance equals its journal credits minus debits;
 //! the stored balances add up to the points the platform issued, net of clawbacks (so all
-//! accounts, issuance included, sum to zero); no account but issuance is negative; the spec's
-//! audit tables and the wallet ledger agree with the journal.
+//! accounts, issuance and the legacy budget accounts included, sum to zero); no account but
+//! those is negative; the spec's audit tables, the wallet ledger and the budgets' counters agree
+//! with the journal.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::db::Backend;
 use crate::error::StoreResult;
+use crate::verify_budgets::check_budgets;
 use crate::Store;
 
 /// What `verify` found. `violations` is empty when every law holds.
@@ -28,6 +30,8 @@ pub struct VerifyReport {
     pub redeemed_total: Points,
     /// Wallet points that expired unspent (`expired:<user id>`).
     pub expired_total: Points,
+    /// Points legacy tenants' budgets paid out (minus the `budget:<tenant id>` accounts).
+    pub budgets_minted: Points,
     pub violations: Vec<String>,
 }
 
@@ -85,21 +89,32 @@ async fn check(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
         totals[slot] = Points::from_hundredths(totals[slot].hundredths() + balance);
     }
     for key in journal.keys() {
-        if key != "issuance" && !stored.contains_key(key) {
+        let unstored = matches!(
+            Account::from_key(key),
+            Some(Account::Issuance | Account::Budget(_))
+        );
+        if !unstored && !stored.contains_key(key) {
             report
                 .violations
                 .push(format!("{key}: in the journal but has no stored balance"));
         }
     }
     let issued = -journal.get("issuance").copied().unwrap_or(0);
+    let minted: i64 = -journal
+        .iter()
+        .filter(|(key, _)| matches!(Account::from_key(key), Some(Account::Budget(_))))
+        .map(|(_, balance)| balance)
+        .sum::<i64>();
     let held: i64 = stored.values().sum();
-    if issued != held {
+    if issued + minted != held {
         report.violations.push(format!(
-            "accounts do not sum to zero: issued {} but {} is held",
+            "accounts do not sum to zero: issued {} and minted by budgets {} but {} is held",
             Points::from_hundredths(issued),
+            Points::from_hundredths(minted),
             Points::from_hundredths(held)
         ));
     }
+    report.budgets_minted = Points::from_hundredths(minted);
     report.accounts_checked = stored.len();
     report.issued_net = Points::from_hundredths(issued);
     [
@@ -114,6 +129,7 @@ async fn check(conn: &mut AnyConnection) -> StoreResult<VerifyReport> {
     check_audit_tables(conn, &mut report).await?;
     check_allocation_reversals(conn, &mut report).await?;
     check_redemptions(conn, &mut report).await?;
+    check_budgets(conn, &journal, &mut report).await?;
     Ok(report)
 }
 

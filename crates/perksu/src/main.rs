@@ -194,6 +194,7 @@ async fn verify(args: DatabaseArgs) -> anyhow::Result<()> {
     println!("Journal entries:   {}", report.journal_entries);
     println!("Accounts checked:  {}", report.accounts_checked);
     println!("Issued (net):      {}", report.issued_net);
+    println!("Budgets minted:    {}", report.budgets_minted);
     println!("  in tenant pools: {}", report.pools_total);
     println!("  with leads:      {}", report.leads_total);
     println!("  in wallets:      {}", report.wallets_total);

@@ -180,11 +180,11 @@ pub async fn execute(
         } => tx
             .create_recognition(
                 world.actor(*giver),
-                NewRecognition {
-                    to_user_id: world.id(*recipient).to_owned(),
-                    points: Points::from_hundredths(*points),
-                    message: "Thank you".into(),
-                },
+                NewRecognition::standard(
+                    world.id(*recipient).to_owned(),
+                    Points::from_hundredths(*points),
+                    "Thank you".into(),
+                ),
             )
             .await
             .map(|row| Some(row.funding_source)),
