@@ -1,4 +1,5 @@
-//! In-app notifications. The table doubles as the outbox later delivery channels will read.
+//! In-app notifications, each with a `notification_outbox` row for the delivery channels
+//! beyond the app (email, chat), written in the transaction that causes it.
 
 use perksu_domain::access::Actor;
 use sqlx::any::AnyRow;
@@ -45,19 +46,32 @@ pub(crate) struct Notice<'a> {
 }
 
 impl WriteTx {
+    /// Writes the notification and its `notification_outbox` row (channel `email`, pending),
+    /// the hand-off to a delivery channel, in the caller's transaction.
     pub(crate) async fn notify(&mut self, notice: Notice<'_>) -> StoreResult<()> {
+        let id = new_id();
+        let now = self.now().as_str().to_owned();
         sqlx::query(
             "insert into notifications (id, tenant_id, user_id, kind, title, body, reference_id, \
              read_at, created_at) values ($1, $2, $3, $4, $5, $6, $7, null, $8)",
         )
-        .bind(new_id())
+        .bind(&id)
         .bind(notice.tenant_id)
         .bind(notice.user_id)
         .bind(notice.kind)
         .bind(notice.title)
         .bind(notice.body)
         .bind(notice.reference_id)
-        .bind(self.now().as_str().to_owned())
+        .bind(&now)
+        .execute(self.conn())
+        .await?;
+        sqlx::query(
+            "insert into notification_outbox (id, notification_id, channel, status, attempts, \
+             created_at, updated_at) values ($1, $2, 'email', 'pending', 0, $3, $3)",
+        )
+        .bind(new_id())
+        .bind(&id)
+        .bind(&now)
         .execute(self.conn())
         .await?;
         Ok(())
@@ -84,6 +98,17 @@ impl WriteTx {
 }
 
 impl Store {
+    /// How many of the caller's notifications are unread.
+    pub async fn unread_notifications(&self, actor: &Actor) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "select count(*) as n from notifications where user_id = $1 and read_at is null",
+        )
+        .bind(&actor.user_id)
+        .fetch_one(self.read())
+        .await?;
+        integer(&row, "n")
+    }
+
     /// The caller's notifications, newest first, and how many are unread.
     pub async fn notifications(
         &self,
