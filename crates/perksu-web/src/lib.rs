@@ -16,7 +16,10 @@ mod chart;
 mod csv;
 mod forms;
 mod manager;
+mod format;
+mod listing;
 mod page;
+mod pool_card;
 mod session;
 
 use axum::routing::{get, post};

@@ -136,9 +136,15 @@ pub fn html(status: StatusCode, rendered: askama::Result<String>) -> Response {
     }
 }
 
+/// A 303 to `location`; one that cannot be a header value goes home instead.
+pub fn see_other(location: &str) -> Response {
+    let location = HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static("/"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
 /// After a successful post: back to a page, with a message to show there once.
 pub fn redirect_with_flash(location: &str, message: &str) -> Response {
-    let mut response = Redirect::to(location).into_response();
+    let mut response = see_other(location);
     response
         .headers_mut()
         .append(header::SET_COOKIE, flash_cookie(message));
