@@ -139,7 +139,7 @@ impl CreateRecognitionRequest {
             }
             (None, None) => {
                 return Err(Error::invalid(
-                    "invalid_recipients",
+                    "invalid_field",
                     "to_user_id (or recipient_ids for a group award) is required",
                 ))
             }
