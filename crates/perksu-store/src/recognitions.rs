@@ -5,6 +5,8 @@
 //! their wallet lines; `recognition_funding.rs` decides where the points come from; `feed.rs`
 //! publishes it. See docs/PROGRAMS.md and docs/ECONOMY.md.
 
+use std::collections::HashMap;
+
 use perksu_domain::access::Actor;
 use perksu_domain::ecards::ecard_template;
 use perksu_domain::recognition::{
@@ -18,6 +20,7 @@ use crate::error::StoreResult;
 use crate::feed::PublishedRecognition;
 use crate::recognition_funding::{Funding, FundingRequest};
 use crate::rows::{optional_text, points, text, timestamp};
+use crate::social::{placeholders, visible_to};
 use crate::tenants::TenantRow;
 use crate::tx::{new_id, WriteTx};
 use crate::Store;
@@ -412,7 +415,8 @@ fn resolve(tenant: &TenantRow, new: &NewRecognition) -> Result<Resolved, Error> 
 }
 
 impl Store {
-    /// Recognitions of the caller's tenant, newest first; `limit` at most 200.
+    /// The recognitions of the caller's tenant the caller may see (`social::visible_to`),
+    /// newest first, each with its recipients; `limit` at most 200.
     pub async fn recognitions(
         &self,
         actor: &Actor,
@@ -420,16 +424,52 @@ impl Store {
         offset: i64,
     ) -> StoreResult<Vec<RecognitionRow>> {
         let tenant_id = actor.own_tenant()?;
+        let columns = RECOGNITION_COLUMNS
+            .split(", ")
+            .map(|column| format!("r.{}", column.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "select {RECOGNITION_COLUMNS} from recognitions where tenant_id = $1 \
-             order by created_at desc, id desc limit $2 offset $3"
+            "select {columns} from recognitions r where {} \
+             order by r.created_at desc, r.id desc limit $3 offset $4",
+            visible_to(1, 2)
         );
         let rows = sqlx::query(&sql)
             .bind(tenant_id)
+            .bind(&actor.user_id)
             .bind(limit)
             .bind(offset)
             .fetch_all(self.read())
             .await?;
-        rows.iter().map(RecognitionRow::from_row).collect()
+        let mut recognitions = rows
+            .iter()
+            .map(RecognitionRow::from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        if recognitions.is_empty() {
+            return Ok(recognitions);
+        }
+        let sql = format!(
+            "select recognition_id, user_id, points from recognition_recipients \
+             where recognition_id in ({}) order by position",
+            placeholders(1, recognitions.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for recognition in &recognitions {
+            query = query.bind(&recognition.id);
+        }
+        let mut by_recognition: HashMap<String, Vec<RecipientRow>> = HashMap::new();
+        for row in query.fetch_all(self.read()).await? {
+            by_recognition
+                .entry(text(&row, "recognition_id")?)
+                .or_default()
+                .push(RecipientRow {
+                    user_id: text(&row, "user_id")?,
+                    points: points(&row, "points")?,
+                });
+        }
+        for recognition in &mut recognitions {
+            recognition.recipients = by_recognition.remove(&recognition.id).unwrap_or_default();
+        }
+        Ok(recognitions)
     }
 }
