@@ -138,36 +138,6 @@ impl Store {
         Ok(views.remove(0))
     }
 
-    /// The recognitions of the caller's tenant that the caller may see, newest first, with
-    /// their recipients, reactions and comment counts; `limit` at most 200.
-    pub async fn visible_recognitions(
-        &self,
-        actor: &Actor,
-        limit: i64,
-        offset: i64,
-    ) -> StoreResult<Vec<RecognitionView>> {
-        let tenant_id = actor.own_tenant()?;
-        let sql = format!(
-            "select {VIEW_COLUMNS} from recognitions r where {} \
-             order by r.created_at desc, r.id desc limit $3 offset $4",
-            visible_to(1, 2)
-        );
-        let rows = sqlx::query(&sql)
-            .bind(tenant_id)
-            .bind(&actor.user_id)
-            .bind(limit.clamp(1, 200))
-            .bind(offset.max(0))
-            .fetch_all(self.read())
-            .await?;
-        let mut views = rows
-            .iter()
-            .map(RecognitionView::from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let mut conn = self.read().acquire().await?;
-        complete_views(&mut conn, &actor.user_id, &mut views).await?;
-        Ok(views)
-    }
-
     /// Recognitions by id, already known to be visible to `viewer_id`, in any order.
     pub(crate) async fn recognition_views(
         &self,

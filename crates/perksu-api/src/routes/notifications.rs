@@ -16,6 +16,7 @@ use crate::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_notifications))
+        .routes(routes!(unread_count))
         .routes(routes!(mark_read))
 }
 
@@ -72,6 +73,22 @@ async fn list_notifications(
         items: items.into_iter().map(NotificationBody::from).collect(),
         unread_count,
     }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UnreadCountBody {
+    unread: i64,
+}
+
+/// How many of the caller's notifications are unread.
+#[utoipa::path(get, path = "/unread-count", tag = "Notifications",
+    responses((status = 200, body = UnreadCountBody)))]
+async fn unread_count(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<UnreadCountBody>> {
+    let unread = state.store.unread_notifications(&auth.actor).await?;
+    Ok(Json(UnreadCountBody { unread }))
 }
 
 #[derive(Deserialize, ToSchema)]
