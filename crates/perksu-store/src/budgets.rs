@@ -4,21 +4,27 @@
 //! A budget is `draft`, `active` or `closed`; at most one per tenant is active (the partial
 //! unique index `budgets_one_active_per_tenant` is the guard). Every write locks the budget
 //! row first, so changes to one budget run one after the other, and appends a
-//! `budget_events` row in the same transaction. The split itself lives in [`split`].
+//! `budget_events` row in the same transaction. The split lives in [`split`], the field
+//! checks in [`fields`], and what managers and leads read in [`reads`].
 
+mod fields;
+mod reads;
 mod split;
 
 use perksu_domain::access::Actor;
-use perksu_domain::{Entity, Error, Points, Role};
+use perksu_domain::{Entity, Error, Points};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use self::fields::{
+    check_expiry_date, check_fiscal_quarter, check_fiscal_year, check_name, check_total, or_none,
+    period,
+};
 pub use self::split::{DepartmentShare, DepartmentShareRow, LeadAllocationRow};
 use crate::clock::Timestamp;
 use crate::error::{StoreError, StoreResult};
 use crate::rows::{integer, optional_text, points, text, timestamp, word};
 use crate::tx::{new_id, WriteTx};
-use crate::Store;
 
 /// Where a budget is in its life: draft → active → closed, or draft → closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,8 +172,6 @@ fn full_name(row: &AnyRow) -> StoreResult<String> {
     ))
 }
 
-const MAX_BUDGET_NAME_CHARS: usize = 120;
-
 fn budget_not_found() -> Error {
     Error::not_found(Entity::Budget)
 }
@@ -181,89 +185,6 @@ fn budget_closed() -> Error {
 
 fn invalid_transition(detail: &str) -> Error {
     Error::conflict("invalid_budget_transition", detail)
-}
-
-/// The tenant whose budgets the caller may read: managers and leads read their own.
-fn reader_tenant(actor: &Actor) -> Result<&str, Error> {
-    match actor.role {
-        Role::TenantManager | Role::Lead => actor.own_tenant(),
-        _ => Err(Error::forbidden(
-            "Only a tenant manager or a lead may read budgets",
-        )),
-    }
-}
-
-fn check_name(value: &str) -> Result<String, Error> {
-    let value = value.trim();
-    let length = value.chars().count();
-    if value.is_empty() {
-        return Err(Error::invalid("invalid_field", "name must not be empty"));
-    }
-    if length > MAX_BUDGET_NAME_CHARS {
-        return Err(Error::invalid(
-            "invalid_field",
-            format!("name must be at most {MAX_BUDGET_NAME_CHARS} characters"),
-        ));
-    }
-    Ok(value.to_owned())
-}
-
-fn check_fiscal_year(year: i64) -> Result<i64, Error> {
-    if (2000..=2100).contains(&year) {
-        Ok(year)
-    } else {
-        Err(Error::invalid(
-            "invalid_field",
-            "fiscal_year must be between 2000 and 2100",
-        ))
-    }
-}
-
-fn check_fiscal_quarter(quarter: Option<i64>) -> Result<Option<i64>, Error> {
-    match quarter {
-        Some(q) if !(1..=4).contains(&q) => Err(Error::invalid(
-            "invalid_field",
-            "fiscal_quarter must be 1, 2, 3, 4 or null",
-        )),
-        other => Ok(other),
-    }
-}
-
-/// A calendar date written exactly as `YYYY-MM-DD`.
-fn check_expiry_date(date: Option<String>) -> Result<Option<String>, Error> {
-    let Some(date) = date else {
-        return Ok(None);
-    };
-    let date = date.trim();
-    let parsed = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok();
-    match parsed {
-        Some(day) if day.format("%Y-%m-%d").to_string() == date => Ok(Some(date.to_owned())),
-        _ => Err(Error::invalid(
-            "invalid_date",
-            "expiry_date must be a calendar date written as YYYY-MM-DD",
-        )),
-    }
-}
-
-fn check_total(total: Points) -> Result<Points, Error> {
-    if total.hundredths() < 0 {
-        return Err(Error::invalid(
-            "invalid_amount",
-            "total_points must not be negative",
-        ));
-    }
-    Ok(total)
-}
-
-fn period(year: i64, quarter: Option<i64>) -> String {
-    match quarter {
-        Some(q) => format!("FY{year} Q{q}"),
-        None => format!("FY{year}"),
-    }
-}
-
-fn or_none(value: Option<&str>) -> String {
-    value.unwrap_or("none").to_owned()
 }
 
 impl WriteTx {
@@ -556,76 +477,4 @@ pub(crate) fn utc_date(at: &Timestamp) -> String {
 /// `YYYY-MM` of a stored timestamp: the key of a month counter.
 pub(crate) fn utc_month(at: &Timestamp) -> String {
     at.as_str().chars().take(7).collect()
-}
-
-impl Store {
-    /// The caller's tenant's budgets, newest first, optionally of one status.
-    pub async fn budgets(
-        &self,
-        actor: &Actor,
-        status: Option<BudgetStatus>,
-    ) -> StoreResult<Vec<BudgetRow>> {
-        let tenant_id = reader_tenant(actor)?;
-        let rows = match status {
-            Some(status) => {
-                let sql = format!(
-                    "{BUDGET_SELECT} where b.tenant_id = $1 and b.status = $2 \
-                     order by b.created_at desc, b.id desc"
-                );
-                sqlx::query(&sql)
-                    .bind(tenant_id)
-                    .bind(status.as_str())
-                    .fetch_all(self.read())
-                    .await?
-            }
-            None => {
-                let sql = format!(
-                    "{BUDGET_SELECT} where b.tenant_id = $1 order by b.created_at desc, b.id desc"
-                );
-                sqlx::query(&sql)
-                    .bind(tenant_id)
-                    .fetch_all(self.read())
-                    .await?
-            }
-        };
-        rows.iter().map(BudgetRow::from_row).collect()
-    }
-
-    /// One budget of the caller's tenant.
-    pub async fn budget(&self, actor: &Actor, budget_id: &str) -> StoreResult<BudgetRow> {
-        let tenant_id = reader_tenant(actor)?;
-        self.budget_of(tenant_id, budget_id).await
-    }
-
-    async fn budget_of(&self, tenant_id: &str, budget_id: &str) -> StoreResult<BudgetRow> {
-        let sql = format!("{BUDGET_SELECT} where b.id = $1 and b.tenant_id = $2");
-        let row = sqlx::query(&sql)
-            .bind(budget_id)
-            .bind(tenant_id)
-            .fetch_optional(self.read())
-            .await?
-            .ok_or_else(budget_not_found)?;
-        BudgetRow::from_row(&row)
-    }
-
-    /// Who changed what in a budget, newest first.
-    pub async fn budget_events(
-        &self,
-        actor: &Actor,
-        budget_id: &str,
-    ) -> StoreResult<Vec<BudgetEventRow>> {
-        let tenant_id = reader_tenant(actor)?;
-        self.budget_of(tenant_id, budget_id).await?;
-        let rows = sqlx::query(
-            "select e.id, e.budget_id, e.actor_id, u.first_name, u.last_name, e.action, \
-             e.detail, e.created_at from budget_events e join users u on u.id = e.actor_id \
-             where e.budget_id = $1 and e.tenant_id = $2 \
-             order by e.created_at desc, e.id desc",
-        )
-        .bind(budget_id)
-        .bind(tenant_id)
-        .fetch_all(self.read())
-        .await?;
-        rows.iter().map(BudgetEventRow::from_row).collect()
-    }
 }

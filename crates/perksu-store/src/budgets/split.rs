@@ -11,11 +11,10 @@ use perksu_domain::{Entity, Error, Points, Role};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{budget_closed, full_name, reader_tenant, utc_month, BudgetRow, BudgetStatus};
+use super::{budget_closed, full_name, utc_month, BudgetRow, BudgetStatus};
 use crate::error::StoreResult;
 use crate::rows::{points, text};
 use crate::tx::{new_id, WriteTx};
-use crate::Store;
 
 /// A department's share of a budget.
 #[derive(Clone, Debug)]
@@ -37,7 +36,7 @@ impl DepartmentShareRow {
         remaining(self.allocated_points, self.spent_points)
     }
 
-    fn from_row(row: &AnyRow) -> StoreResult<DepartmentShareRow> {
+    pub(super) fn from_row(row: &AnyRow) -> StoreResult<DepartmentShareRow> {
         Ok(DepartmentShareRow {
             id: text(row, "id")?,
             budget_id: text(row, "budget_id")?,
@@ -69,7 +68,7 @@ impl LeadAllocationRow {
         remaining(self.allocated_points, self.spent_points)
     }
 
-    fn from_row(row: &AnyRow) -> StoreResult<LeadAllocationRow> {
+    pub(super) fn from_row(row: &AnyRow) -> StoreResult<LeadAllocationRow> {
         Ok(LeadAllocationRow {
             id: text(row, "id")?,
             budget_id: text(row, "budget_id")?,
@@ -93,13 +92,14 @@ fn remaining(allocated: Points, spent: Points) -> Points {
 }
 
 /// `$1` is the month (`YYYY-MM`) whose spending is shown.
-const SHARE_SELECT: &str = "select s.id, s.budget_id, s.department_id, \
+pub(super) const SHARE_SELECT: &str = "select s.id, s.budget_id, s.department_id, \
      d.name as department_name, s.allocated_points, s.spent_points, s.monthly_cap, \
      cast(coalesce(m.spent_points, 0) as bigint) as spent_this_month \
      from department_budgets s join departments d on d.id = s.department_id \
      left join department_budget_months m on m.department_budget_id = s.id and m.month = $1";
 
-const LEAD_SELECT: &str = "select a.id, a.budget_id, a.lead_id, u.first_name, u.last_name, \
+pub(super) const LEAD_SELECT: &str =
+    "select a.id, a.budget_id, a.lead_id, u.first_name, u.last_name, \
      a.allocated_points, a.spent_points \
      from lead_allocations a join users u on u.id = a.lead_id";
 
@@ -378,56 +378,4 @@ fn existing(row: &AnyRow) -> StoreResult<Existing> {
             .try_get::<Option<i64>, _>("monthly_cap")?
             .map(Points::from_hundredths),
     })
-}
-
-impl Store {
-    /// A budget's department shares, by department name, with this month's spending.
-    pub async fn budget_departments(
-        &self,
-        actor: &Actor,
-        budget_id: &str,
-    ) -> StoreResult<Vec<DepartmentShareRow>> {
-        let tenant_id = reader_tenant(actor)?;
-        self.budget_of(tenant_id, budget_id).await?;
-        let sql = format!("{SHARE_SELECT} where s.budget_id = $2 and s.tenant_id = $3");
-        let rows = sqlx::query(&sql)
-            .bind(utc_month(&self.now()))
-            .bind(budget_id)
-            .bind(tenant_id)
-            .fetch_all(self.read())
-            .await?;
-        let mut shares = rows
-            .iter()
-            .map(DepartmentShareRow::from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        shares.sort_by(|a, b| {
-            (a.department_name.as_str(), a.id.as_str())
-                .cmp(&(b.department_name.as_str(), b.id.as_str()))
-        });
-        Ok(shares)
-    }
-
-    /// A budget's lead allocations, by lead name.
-    pub async fn budget_leads(
-        &self,
-        actor: &Actor,
-        budget_id: &str,
-    ) -> StoreResult<Vec<LeadAllocationRow>> {
-        let tenant_id = reader_tenant(actor)?;
-        self.budget_of(tenant_id, budget_id).await?;
-        let sql = format!("{LEAD_SELECT} where a.budget_id = $1 and a.tenant_id = $2");
-        let rows = sqlx::query(&sql)
-            .bind(budget_id)
-            .bind(tenant_id)
-            .fetch_all(self.read())
-            .await?;
-        let mut allocations = rows
-            .iter()
-            .map(LeadAllocationRow::from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        allocations.sort_by(|a, b| {
-            (a.lead_name.as_str(), a.id.as_str()).cmp(&(b.lead_name.as_str(), b.id.as_str()))
-        });
-        Ok(allocations)
-    }
 }
