@@ -128,7 +128,7 @@ backend_tests! {
         expected.sort();
         assert_eq!(carol, expected);
         for token in [team.lead(), team.manager()] {
-            assert_eq!(listed(&app, token).await, [public.clone()]);
+            assert_eq!(listed(&app, token).await, [public.as_str()]);
         }
     }
 
@@ -179,7 +179,7 @@ backend_tests! {
             }
         }
         for token in [beta.manager(), beta.alice()] {
-            assert_eq!(feed_recognitions(&app, token).await, [beta_own.clone()]);
+            assert_eq!(feed_recognitions(&app, token).await, [beta_own.as_str()]);
             // Beta's own recognition and Ben's first milestone, both about beta's people.
             let items = feed(&app, token).await;
             assert_eq!(items.len(), 2, "{items:?}");
@@ -190,7 +190,7 @@ backend_tests! {
             assert!(about.contains(&beta.alice_id()), "{items:?}");
             assert!(about.contains(&beta.bob_id()), "{items:?}");
         }
-        assert_eq!(listed(&app, beta.alice()).await, [beta_own.clone()]);
+        assert_eq!(listed(&app, beta.alice()).await, [beta_own.as_str()]);
         // Nothing beta did reached alpha's recognitions.
         for id in &ids {
             let read = app.get(&format!("/api/recognitions/{id}"), alpha.alice()).await;
