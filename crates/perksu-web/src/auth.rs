@@ -154,4 +154,3 @@ pub async fn logout(
         .append(header::SET_COOKIE, clear_cookie(SESSION_COOKIE));
     response
 }
-

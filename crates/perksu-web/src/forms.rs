@@ -51,13 +51,15 @@ impl<T: DeserializeOwned> FromRequest<WebState> for PlainForm<T> {
 }
 
 async fn read_body(request: Request, state: &WebState) -> Result<Bytes, PageError> {
-    Bytes::from_request(request, state).await.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            PageError::bad_request("The form is larger than the server accepts.")
-        } else {
-            PageError::bad_request("The form could not be read.")
-        }
-    })
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                PageError::bad_request("The form is larger than the server accepts.")
+            } else {
+                PageError::bad_request("The form could not be read.")
+            }
+        })
 }
 
 /// The decoded fields. A NUL character is refused here: PostgreSQL cannot store it.
@@ -140,12 +142,9 @@ pub fn optional_amount(label: &str, text: &str) -> Result<Option<Points>, Error>
 
 /// A whole number from a form, or a refusal naming it.
 pub fn whole_number(label: &str, text: &str) -> Result<i64, Error> {
-    text.trim().parse::<i64>().map_err(|_| {
-        Error::invalid(
-            "invalid_field",
-            format!("{label} must be a whole number"),
-        )
-    })
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| Error::invalid("invalid_field", format!("{label} must be a whole number")))
 }
 
 /// A whole number that may be left empty.

@@ -58,7 +58,11 @@ impl ListingQuery {
     /// `kinds` are the accepted type words; any other is refused.
     pub fn filter(&self, tenant_id: Option<String>, kinds: &[&str]) -> Result<AuditFilter, Error> {
         // A listing without types ignores the field.
-        let kind = if kinds.is_empty() { "" } else { self.kind.trim() };
+        let kind = if kinds.is_empty() {
+            ""
+        } else {
+            self.kind.trim()
+        };
         if !kind.is_empty() && !kinds.contains(&kind) {
             return Err(Error::invalid(
                 "invalid_query",
@@ -95,15 +99,11 @@ impl ListingQuery {
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
-        [
-            ("from", &self.from),
-            ("to", &self.to),
-            ("type", &self.kind),
-        ]
-        .into_iter()
-        .filter(|(_, value)| !value.trim().is_empty())
-        .map(|(name, value)| (name, value.trim().to_owned()))
-        .collect()
+        [("from", &self.from), ("to", &self.to), ("type", &self.kind)]
+            .into_iter()
+            .filter(|(_, value)| !value.trim().is_empty())
+            .map(|(name, value)| (name, value.trim().to_owned()))
+            .collect()
     }
 }
 

@@ -60,7 +60,11 @@ impl Chrome {
             ],
             Role::TenantManager => &[
                 ("/manager", "Pool", Section::ManagerHome),
-                ("/manager/delegations", "Delegations", Section::ManagerDelegations),
+                (
+                    "/manager/delegations",
+                    "Delegations",
+                    Section::ManagerDelegations,
+                ),
                 ("/manager/users", "People", Section::ManagerPeople),
                 ("/manager/history", "History", Section::ManagerHistory),
                 ("/manager/spending", "Spending", Section::ManagerSpending),
@@ -213,15 +217,6 @@ impl PageError {
                       or out of date. Nothing was changed. Go back, reload the page and try \
                       again."
                 .into(),
-        }
-    }
-
-    pub fn not_found(chrome: Option<Chrome>, message: String) -> PageError {
-        PageError::Page {
-            status: StatusCode::NOT_FOUND,
-            chrome: chrome.map(Box::new),
-            title: "Not found",
-            message,
         }
     }
 

@@ -17,10 +17,8 @@ pub struct PoolCard {
     /// `empty`, `low` or `ready`: the card's class and badge.
     pub state: &'static str,
     pub state_label: &'static str,
-    pub title: &'static str,
     pub balance: String,
     pub currency_label: String,
-    pub message: String,
     pub advice: String,
     pub threshold: String,
     pub refresh_url: Option<&'static str>,
@@ -31,33 +29,26 @@ impl PoolCard {
     pub fn new(stats: &TenantStats, refresh_url: Option<&'static str>) -> PoolCard {
         let tenant = &stats.tenant;
         let threshold = points(tenant.low_balance_threshold);
-        let (title, advice) = match stats.state {
-            PoolState::Empty => (
-                "The pool is empty",
-                "Nothing can be delegated or awarded from the pool until the platform \
-                 allocates more points."
-                    .to_owned(),
+        let balance = points(tenant.points_allocation_balance);
+        let label = &tenant.currency_label;
+        let advice = match stats.state {
+            PoolState::Empty => format!(
+                "There are no {label} to delegate or award. Ask the platform \
+                     administrator to allocate some."
             ),
-            PoolState::Low => (
-                "The pool is running low",
-                format!(
-                    "It has fallen below the low-balance mark of {threshold} {}. Consider \
-                     asking the platform for a top-up.",
-                    tenant.currency_label
-                ),
+            PoolState::Low => format!(
+                "Only {balance} {label} left, below the low-balance mark of {threshold}. \
+                     Ask the platform for a top-up before it runs out."
             ),
-            PoolState::Ready => (
-                "The pool is ready",
-                "Points can be delegated to leads and awarded to people.".to_owned(),
-            ),
+            PoolState::Ready => {
+                format!("{balance} {label} available to delegate to leads and award to people.")
+            }
         };
         PoolCard {
             state: stats.state.as_str(),
             state_label: pool_state_label(stats.state),
-            title,
-            balance: points(tenant.points_allocation_balance),
+            balance,
             currency_label: tenant.currency_label.clone(),
-            message: stats.message.clone(),
             advice,
             threshold,
             refresh_url,

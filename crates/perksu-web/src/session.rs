@@ -137,14 +137,6 @@ impl Viewer {
     pub fn chrome(&self, section: Section) -> Chrome {
         Chrome::for_viewer(self, section)
     }
-
-    /// The viewer's tenant; a tenant manager always has one.
-    pub fn tenant_id(&self) -> Result<&str, PageError> {
-        self.actor
-            .tenant_id
-            .as_deref()
-            .ok_or_else(|| PageError::forbidden(Some(self.chrome(Section::None))))
-    }
 }
 
 impl FromRequestParts<WebState> for Viewer {
@@ -189,10 +181,7 @@ pub struct Manager(pub Viewer);
 impl FromRequestParts<WebState> for Manager {
     type Rejection = PageError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &WebState,
-    ) -> Result<Manager, PageError> {
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Manager, PageError> {
         let viewer = Viewer::from_request_parts(parts, state).await?;
         if viewer.user.role != Role::TenantManager || viewer.user.tenant_id.is_none() {
             return Err(PageError::forbidden(Some(viewer.chrome(Section::None))));

@@ -90,7 +90,11 @@ struct BillingPage {
 
 pages!(AllocationsPage, BillingPage);
 
-async fn tenant(state: &WebState, viewer: &Viewer, tenant_id: &str) -> Result<TenantRow, PageError> {
+async fn tenant(
+    state: &WebState,
+    viewer: &Viewer,
+    tenant_id: &str,
+) -> Result<TenantRow, PageError> {
     state
         .store
         .tenant(&viewer.actor, tenant_id)
@@ -222,7 +226,10 @@ pub async fn billing(
         }
     }
     let listed: Result<Page<BillingLogRow>, Failure> = match filter {
-        Ok(filter) => store.billing_logs(actor, filter).await.map_err(Failure::from),
+        Ok(filter) => store
+            .billing_logs(actor, filter)
+            .await
+            .map_err(Failure::from),
         Err(error) => Err(error.into()),
     };
     let (status, error, rows, pager) = match split(listed)? {

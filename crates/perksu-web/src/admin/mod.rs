@@ -72,7 +72,10 @@ struct TenantsPage {
 
 pages!(TenantsPage, NewTenantPage);
 
-async fn tenants(State(state): State<WebState>, Admin(viewer): Admin) -> Result<Response, PageError> {
+async fn tenants(
+    State(state): State<WebState>,
+    Admin(viewer): Admin,
+) -> Result<Response, PageError> {
     let chrome = viewer.chrome(Section::AdminTenants);
     let rows = match state.store.tenants(&viewer.actor).await {
         Ok(rows) => rows,
