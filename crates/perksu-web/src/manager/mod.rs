@@ -1,7 +1,8 @@
 //! The tenant manager's pages under `/manager`: the pool card (also served alone for its
-//! 30-second refresh), delegations, people and departments, history, spending charts and the
-//! tenant's settings.
+//! 30-second refresh), delegations, people and departments, budgets, history, spending charts
+//! and the tenant's settings.
 
+mod budgets;
 mod delegations;
 mod history;
 mod people;
@@ -44,6 +45,15 @@ pub fn router() -> Router<WebState> {
             "/manager/departments",
             get(people::departments).post(people::create_department),
         )
+        .route("/manager/budgets", get(budgets::list).post(budgets::create))
+        .route("/manager/budgets/{id}", get(budgets::show))
+        .route("/manager/budgets/{id}/activate", post(budgets::activate))
+        .route("/manager/budgets/{id}/close", post(budgets::close))
+        .route(
+            "/manager/budgets/{id}/departments",
+            post(budgets::set_share),
+        )
+        .route("/manager/budgets/{id}/leads", post(budgets::set_lead))
         .route("/manager/history", get(history::show))
         .route("/manager/spending", get(spending::show))
         .route(
