@@ -190,6 +190,9 @@ backend_tests! {
             .assert_error(400, "insufficient_budget");
 
         org.move_clock(&app, at(2026, 4, 1, 0, 0, 0)).await;
+        let now = share_of(&app, &org, &budget_id, &org.engineering).await;
+        assert_eq!(now["spent_this_month"], "0", "April has spent nothing yet");
+        assert_eq!(spent_and_remaining(&now), ("100", "900"));
         let reply = thanked(&app, &org.alice, &org.carol, json!(10)).await;
         assert_eq!(reply.body["department_budget_id"], engineering["id"]);
         let now = share_of(&app, &org, &budget_id, &org.engineering).await;
@@ -268,6 +271,62 @@ backend_tests! {
         thanked(&app, &org.alice, &org.bob, json!(500)).await;
         assert_eq!(wallet(&app, &org.bob).await, "630");
         assert_eq!(stats(&app, &org.alice).await["points_given"], "630");
+        app.assert_ledger_consistent().await;
+    }
+
+    async fn an_ecard_with_points_counts_against_the_allowance(app: TestApp) {
+        let org = pool_company(&app, "cardallowance", 10000).await;
+        set_tenant(&app, &org, json!({"monthly_giving_allowance": 20})).await;
+        let template = ecard_template(&app, &org.alice).await;
+        let card = |points: i64| {
+            recognise(&app, &org.alice, json!({
+                "recognition_type": "ecard", "to_user_id": org.bob.id, "points": points,
+                "ecard_template": template, "message": "Congratulations",
+            }))
+        };
+
+        card(15).await.assert_status(200);
+        let reply = card(10).await;
+        assert_refused(
+            &reply,
+            400,
+            "insufficient_giving_allowance",
+            "Monthly giving allowance exceeded. Available: 5, Required: 10",
+        );
+        card(0).await.assert_status(200);
+        assert_eq!(stats(&app, &org.alice).await["allowance_remaining"], "5");
+        assert_eq!(wallet(&app, &org.bob).await, "15");
+        app.assert_ledger_consistent().await;
+    }
+
+    async fn a_replayed_recognition_charges_the_budget_and_the_allowance_once(app: TestApp) {
+        let org = pool_company(&app, "replay", 10000).await;
+        set_tenant(&app, &org, json!({"monthly_giving_allowance": 100})).await;
+        let budget_id = active_budget(&app, &org, 1000).await;
+        share(&app, &org, &budget_id, &org.engineering, 300, None).await;
+        let body = json!({"to_user_id": org.carol.id, "points": 60, "message": "Once"});
+        let send = || {
+            app.request(
+                Method::POST,
+                "/api/recognitions",
+                Some(&org.alice.token),
+                Some(&body),
+                &[("Idempotency-Key", "thanks-carol-1")],
+            )
+        };
+
+        let first = send().await;
+        first.assert_status(200);
+        let again = send().await;
+        again.assert_status(200);
+        assert_eq!(again.body, first.body);
+        assert_eq!(again.headers["idempotent-replayed"], "true");
+
+        let now = share_of(&app, &org, &budget_id, &org.engineering).await;
+        assert_eq!(spent_and_remaining(&now), ("60", "240"));
+        assert_eq!(stats(&app, &org.alice).await["allowance_remaining"], "40");
+        assert_eq!(pool(&app, &org).await, "9940");
+        assert_eq!(wallet(&app, &org.carol).await, "60");
         app.assert_ledger_consistent().await;
     }
 

@@ -114,6 +114,53 @@ backend_tests! {
         app.assert_ledger_consistent().await;
     }
 
+    async fn a_capped_department_offers_a_legacy_giver_only_what_is_left_of_the_cap(
+        app: TestApp
+    ) {
+        let org = legacy_company(&app, "legacycap").await;
+        let budget_id = active_budget(&app, &org, 1000).await;
+        share(&app, &org, &budget_id, &org.engineering, 1000, Some(30)).await;
+        thanked(&app, &org.alice, &org.lead, json!(20)).await;
+
+        let reply = thank(&app, &org.alice, &org.carol, json!(50)).await;
+        reply.assert_error(400, "insufficient_budget");
+        let detail = reply.str("detail");
+        assert!(detail.contains("Department budget available: 10,"), "{detail}");
+        assert!(detail.contains("Wallet available: 0,"), "{detail}");
+        assert!(detail.ends_with("Required: 50"), "{detail}");
+        let reply = thanked(&app, &org.alice, &org.carol, json!(10)).await;
+        assert_eq!(reply.str("funding_source"), "department_budget");
+        // The lead's wallet (20, from Alice) pays once the month's cap is used up.
+        let reply = thanked(&app, &org.lead, &org.carol, json!(15)).await;
+        assert_eq!(reply.str("funding_source"), "wallet");
+        assert_eq!(wallet(&app, &org.lead).await, "5");
+        assert_eq!(wallet(&app, &org.carol).await, "25");
+        assert_eq!(issued_and_minted(&app).await, amounts("0", "30"));
+    }
+
+    async fn with_peer_to_peer_off_a_legacy_employee_cannot_give_from_a_budget_or_wallet(
+        app: TestApp
+    ) {
+        let org = legacy_company(&app, "legacynopeer").await;
+        let budget_id = active_budget(&app, &org, 1000).await;
+        share(&app, &org, &budget_id, &org.engineering, 500, None).await;
+        thanked(&app, &org.lead, &org.alice, json!(40)).await;
+        set_tenant(&app, &org, json!({"peer_to_peer_enabled": false})).await;
+
+        thank(&app, &org.alice, &org.bob, json!(10))
+            .await
+            .assert_error(403, "peer_to_peer_disabled");
+        thanked(&app, &org.alice, &org.bob, json!(0)).await;
+        thanked(&app, &org.lead, &org.bob, json!(10)).await;
+        assert_eq!(wallet(&app, &org.alice).await, "40");
+        assert_eq!(wallet(&app, &org.bob).await, "10");
+        assert_eq!(
+            spent_and_remaining(&share_of(&app, &org, &budget_id, &org.engineering).await),
+            ("50", "450")
+        );
+        assert_eq!(issued_and_minted(&app).await, amounts("0", "50"));
+    }
+
     async fn a_legacy_group_award_is_paid_by_the_department_share_into_every_wallet(
         app: TestApp
     ) {
