@@ -1,0 +1,172 @@
+//! The web pages in a real browser: a headless Chromium signs in as each role and moves points
+//! through the forms as a person would. Screenshots of the main pages go to
+//! `target/screenshots/`, and any console error, failed load or uncaught exception fails the
+//! test.
+//!
+//! It needs Chromium (Debian's `chromium`, or `PERKSU_BROWSER=/path/to/chrome`). Without one
+//! the test says it is skipped and passes, unless `PERKSU_BROWSER_REQUIRED=1` (set by CI)
+//! makes a missing browser a failure. It runs once, on SQLite: the pages' behaviour on both
+//! databases is covered by the `web` tests.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod chromium;
+
+use serde_json::json;
+
+use chromium::Chromium;
+use common::{Db, TestApp, PASSWORD};
+
+const ADMIN: &str = "root@platform.test";
+const MANAGER: &str = "maya@acme.test";
+const EMPLOYEE: &str = "ethan@acme.test";
+
+/// What the API set up before the browser starts: a tenant with an empty pool, its manager
+/// and one employee.
+struct Seed {
+    tenant_id: String,
+    manager_token: String,
+}
+
+async fn seed(app: &TestApp) -> Seed {
+    let tenant = app
+        .post(
+            "/api/tenants",
+            &app.admin_token,
+            json!({"name": "Acme Corporation", "slug": "acme"}),
+        )
+        .await;
+    tenant.assert_status(201);
+    let tenant_id = tenant.str("id");
+    for (email, first, last, role) in [
+        (MANAGER, "Maya", "Manager", "tenant_manager"),
+        (EMPLOYEE, "Ethan", "Employee", "employee"),
+    ] {
+        app.post(
+            "/api/users",
+            &app.admin_token,
+            json!({
+                "tenant_id": tenant_id, "email": email, "password": PASSWORD,
+                "first_name": first, "last_name": last, "role": role,
+            }),
+        )
+        .await
+        .assert_status(201);
+    }
+    Seed {
+        tenant_id,
+        manager_token: app.login(MANAGER).await,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_funds_a_tenant_and_its_manager_sees_the_pool_in_a_real_browser() {
+    let Some(executable) = chromium::find() else {
+        assert!(
+            !chromium::required(),
+            "no Chromium on PATH and {} is set: install Debian's chromium or set {}",
+            chromium::REQUIRED_VARIABLE,
+            chromium::BROWSER_VARIABLE,
+        );
+        eprintln!(
+            "browser test skipped: no Chromium on PATH (install Debian's chromium, or set {})",
+            chromium::BROWSER_VARIABLE
+        );
+        return;
+    };
+    let app = TestApp::spawn(Db::Sqlite).await;
+    let seed = seed(&app).await;
+    let mut browser = Chromium::launch(&executable, &app.base_url).await;
+
+    admin_allocates(&mut browser, &app, &seed).await;
+    manager_sees_the_pool(&mut browser, &app, &seed).await;
+
+    browser.check("the end of the run").await;
+    browser.close().await;
+    app.assert_ledger_consistent().await;
+    app.finish().await;
+}
+
+/// The platform admin refuses a bad amount with the reason beside the form, then allocates.
+async fn admin_allocates(browser: &mut Chromium, app: &TestApp, seed: &Seed) {
+    browser.open("/login").await;
+    browser.expect_text("h1", "Sign in").await;
+    browser.screenshot("login").await;
+    log_in(browser, ADMIN, "/admin").await;
+    browser.expect_text("main", "Acme Corporation").await;
+    browser.screenshot("admin-tenants").await;
+
+    let tenant_page = format!("/admin/tenants/{}", seed.tenant_id);
+    browser
+        .click_through(&format!("main a[href=\"{tenant_page}\"]"))
+        .await;
+    browser.expect_path(&tenant_page).await;
+    browser.expect_text("h1", "Acme Corporation").await;
+
+    // A negative amount is refused, and the reason shows next to the allocation form.
+    let allocate = format!("{tenant_page}/allocate");
+    let submit = format!("form[action=\"{allocate}\"] button[type=submit]");
+    browser.expect_error_status(&allocate);
+    browser.fill("#allocate-amount", "-250").await;
+    browser.click_through(&submit).await;
+    browser
+        .expect_text("#allocate-error", "Amount must not be negative")
+        .await;
+    let beside_the_form = browser
+        .eval(
+            "(() => { const error = document.querySelector('#allocate-error'); \
+             const input = document.querySelector('#allocate-amount'); \
+             return error.closest('section') === input.closest('section') \
+               && input.getAttribute('aria-describedby') === 'allocate-error' \
+               && input.value === '-250'; })()",
+        )
+        .await;
+    assert_eq!(
+        beside_the_form,
+        json!(true),
+        "the error is not tied to the allocation form, or the amount typed was lost"
+    );
+    browser.screenshot("form-error").await;
+    assert_eq!(app.pool_balance(&seed.manager_token).await, "0");
+
+    browser.fill("#allocate-amount", "5000").await;
+    browser.fill("#allocate-note", "Invoice 2024-042").await;
+    browser.click_through(&submit).await;
+    browser.expect_path(&tenant_page).await;
+    browser.expect_text(".flash", "Allocated 5,000").await;
+    browser.expect_text(".pool-card .big-number", "5,000").await;
+    browser.expect_text("main table", "Invoice 2024-042").await;
+    browser.screenshot("admin-tenant").await;
+    assert_eq!(app.pool_balance(&seed.manager_token).await, "5000");
+    log_out(browser).await;
+}
+
+/// The tenant's manager sees the pool the admin funded, on a desktop and on a phone.
+async fn manager_sees_the_pool(browser: &mut Chromium, app: &TestApp, seed: &Seed) {
+    log_in(browser, MANAGER, "/manager").await;
+    browser.expect_text("h1", "Company pool").await;
+    browser.expect_text(".pool-card .big-number", "5,000").await;
+    browser.screenshot("manager-dashboard").await;
+    browser.phone_screenshot("manager-dashboard-phone").await;
+    assert_eq!(app.pool_balance(&seed.manager_token).await, "5000");
+}
+
+/// Signs in through the login form and checks the page it lands on.
+async fn log_in(browser: &mut Chromium, email: &str, home: &str) {
+    browser.open("/login").await;
+    browser.fill("#email", email).await;
+    browser.fill("#password", PASSWORD).await;
+    browser
+        .click_through("form[action=\"/login\"] button[type=submit]")
+        .await;
+    browser.expect_path(home).await;
+}
+
+/// Signs out with the top bar's button.
+async fn log_out(browser: &mut Chromium) {
+    browser
+        .click_through("form[action=\"/logout\"] button[type=submit]")
+        .await;
+    browser.expect_path("/login").await;
+}
