@@ -1,5 +1,5 @@
-//! The web UI: server-rendered pages for platform admins and tenant managers, over the same
-//! store calls as the JSON API.
+//! The web UI: server-rendered pages for platform admins, tenant managers, leads and
+//! employees, over the same store calls as the JSON API.
 //!
 //! Architecture invariant: pages call `perksu-store` functions, never SQL, and parse amounts
 //! and text once with `perksu_domain` as the API does. Every template, style and script is
@@ -18,6 +18,7 @@ mod format;
 mod forms;
 mod listing;
 mod manager;
+mod me;
 mod page;
 mod pool_card;
 mod session;
@@ -43,6 +44,7 @@ where
         .route("/logout", post(auth::logout))
         .merge(admin::router())
         .merge(manager::router())
+        .merge(me::router())
         .layer(axum::middleware::map_response(page::page_headers))
         .merge(assets::router())
         .with_state(WebState { store })
