@@ -27,14 +27,28 @@ use axum::routing::{get, post};
 use axum::Router;
 use perksu_store::Store;
 
+pub use me::{DispatchFuture, Fulfilment};
+
 /// What every page handler can reach.
 #[derive(Clone)]
 pub struct WebState {
     pub store: Store,
+    /// Where orders placed from a page go (see [`Fulfilment`]).
+    pub fulfilment: Fulfilment,
 }
 
-/// The web pages and their assets, ready to merge into the application's router.
+/// The web pages and their assets, ready to merge into the application's router. Orders
+/// placed from the pages wait for a manager to fulfil them by hand; see
+/// [`router_with_fulfilment`].
 pub fn router<S>(store: Store) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    router_with_fulfilment(store, Fulfilment::manual())
+}
+
+/// The web pages, with orders handed to the same fulfilment providers as the JSON API's.
+pub fn router_with_fulfilment<S>(store: Store, fulfilment: Fulfilment) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
@@ -47,5 +61,5 @@ where
         .merge(me::router())
         .layer(axum::middleware::map_response(page::page_headers))
         .merge(assets::router())
-        .with_state(WebState { store })
+        .with_state(WebState { store, fulfilment })
 }

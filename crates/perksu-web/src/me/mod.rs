@@ -4,9 +4,12 @@
 //! colleagues, so all three may open them; a platform admin has no tenant and gets a 403.
 
 mod feed;
+mod fulfilment;
 mod home;
 mod notifications;
+mod orders;
 pub(crate) mod recognise;
+mod rewards;
 mod wallet;
 
 use std::collections::HashMap;
@@ -21,6 +24,8 @@ use perksu_store::{BadgeRow, StoreResult, UserRow};
 use crate::page::{Chrome, NavLink, PageError, Section};
 use crate::session::Viewer;
 use crate::WebState;
+
+pub use fulfilment::{DispatchFuture, Fulfilment};
 
 pub fn router() -> Router<WebState> {
     Router::new()
@@ -39,6 +44,14 @@ pub fn router() -> Router<WebState> {
         )
         .route("/me/recognitions/{id}/comments", post(feed::comment))
         .route("/me/wallet", get(wallet::show))
+        .route("/me/rewards", get(rewards::catalogue))
+        .route(
+            "/me/rewards/{id}/redeem",
+            get(rewards::confirm_page).post(rewards::redeem),
+        )
+        .route("/me/orders", get(orders::show))
+        .route("/me/orders/{id}/cancel", post(orders::cancel))
+        .route("/me/orders/{id}/confirm", post(orders::confirm))
         .route("/me/notifications", get(notifications::show))
         .route("/me/notifications/read", post(notifications::mark_read))
 }
