@@ -16,6 +16,7 @@ mod chart;
 mod csv;
 mod format;
 mod forms;
+mod lead;
 mod listing;
 mod manager;
 mod me;
@@ -59,6 +60,7 @@ where
         .merge(admin::router())
         .merge(manager::router())
         .merge(me::router())
+        .merge(lead::router())
         .layer(axum::middleware::map_response(page::page_headers))
         .merge(assets::router())
         .with_state(WebState { store, fulfilment })
