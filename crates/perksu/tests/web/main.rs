@@ -5,6 +5,7 @@
 mod common;
 
 mod browser;
+mod member_pages;
 
 use serde_json::json;
 
