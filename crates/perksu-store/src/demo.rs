@@ -25,6 +25,8 @@ pub struct DemoLogin {
 struct DemoTenant {
     name: &'static str,
     slug: &'static str,
+    mode: FundingMode,
+    /// The opening allocation; a legacy tenant has none and runs on its budget.
     pool: i64,
     people: &'static [(&'static str, &'static str, Role)],
 }
@@ -33,6 +35,7 @@ const TENANTS: &[DemoTenant] = &[
     DemoTenant {
         name: "Acme Corporation",
         slug: "acme",
+        mode: FundingMode::Pool,
         pool: 50_000,
         people: &[
             ("Maya", "Manager", Role::TenantManager),
@@ -47,7 +50,8 @@ const TENANTS: &[DemoTenant] = &[
     DemoTenant {
         name: "Globex",
         slug: "globex",
-        pool: 20_000,
+        mode: FundingMode::Legacy,
+        pool: 0,
         people: &[
             ("Grace", "Manager", Role::TenantManager),
             ("Gabe", "Lead", Role::Lead),
@@ -88,21 +92,23 @@ impl Store {
                         slug: spec.slug.into(),
                         currency: "INR".into(),
                         currency_label: "Points".into(),
-                        funding_mode: FundingMode::Pool,
+                        funding_mode: spec.mode,
                         low_balance_threshold: Points::from_whole(1000),
                     },
                 )
                 .await?;
-            tx.allocate_to_tenant(
-                &admin_actor,
-                AllocateCommand {
-                    tenant_id: tenant.id.clone(),
-                    amount: Points::from_whole(spec.pool),
-                    currency: None,
-                    reference_note: Some("Demo opening allocation".into()),
-                },
-            )
-            .await?;
+            if spec.pool > 0 {
+                tx.allocate_to_tenant(
+                    &admin_actor,
+                    AllocateCommand {
+                        tenant_id: tenant.id.clone(),
+                        amount: Points::from_whole(spec.pool),
+                        currency: None,
+                        reference_note: Some("Demo opening allocation".into()),
+                    },
+                )
+                .await?;
+            }
             let department = tx
                 .create_department(&admin_actor, Some(&tenant.id), "People Operations")
                 .await?;
@@ -139,7 +145,13 @@ impl Store {
             for draft in demo_catalogue() {
                 tx.create_reward(&manager, draft).await?;
             }
-            for lead in people.iter().filter(|u| u.role == Role::Lead) {
+            let leads: Vec<_> = people.iter().filter(|u| u.role == Role::Lead).collect();
+            if spec.mode == FundingMode::Legacy {
+                // A legacy tenant's recognitions are paid by its budget, so it needs one first.
+                tx.seed_demo_budget(&manager, &department.id, &leads, 15_000)
+                    .await?;
+            }
+            for lead in leads.iter().filter(|_| spec.mode == FundingMode::Pool) {
                 tx.delegate_to_lead(
                     &manager,
                     DelegateCommand {
@@ -156,13 +168,17 @@ impl Store {
                 tx.create_recognition(&manager, demo_recognition(&employee.id, 1500, message))
                     .await?;
             }
-            let leads = people.iter().filter(|u| u.role == Role::Lead);
-            for (lead, employee) in leads.zip(employees.iter().cycle()) {
+            for (lead, employee) in leads.iter().zip(employees.iter().cycle()) {
                 let message = format!(
                     "Thank you, {}, for going the extra mile!",
                     employee.first_name
                 );
                 tx.create_recognition(&lead.actor(), demo_recognition(&employee.id, 250, message))
+                    .await?;
+            }
+            tx.seed_demo_awards(&manager, &people).await?;
+            if spec.mode == FundingMode::Pool {
+                tx.seed_demo_budget(&manager, &department.id, &leads, 30_000)
                     .await?;
             }
         }

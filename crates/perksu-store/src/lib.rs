@@ -12,6 +12,7 @@ mod catalogue;
 mod clock;
 mod db;
 mod demo;
+mod demo_programs;
 mod departments;
 mod error;
 mod expiry;
