@@ -61,9 +61,7 @@ impl WriteTx {
             }
         }
         let mut shortfalls = Shortfalls::new();
-        let charged = self
-            .charge_budget(request, &month, &mut shortfalls)
-            .await?;
+        let charged = self.charge_budget(request, &month, &mut shortfalls).await?;
         let (department_budget_id, lead_allocation_id) = match &charged {
             Some(Charged::Department(id)) => (Some(id.clone()), None),
             Some(Charged::LeadAllocation(id)) => (None, Some(id.clone())),
@@ -294,9 +292,7 @@ impl WriteTx {
             shortfalls.push(("Wallet", giver_balance));
             return Err(insufficient_budget(&shortfalls, request.total).into());
         }
-        let applied = self
-            .pay(request, Account::Wallet(giver.clone()))
-            .await?;
+        let applied = self.pay(request, Account::Wallet(giver.clone())).await?;
         for ((_, share), movement) in request.shares.iter().zip(&applied) {
             self.wallet_line(
                 "debit",
@@ -318,7 +314,11 @@ impl WriteTx {
     /// One movement per recipient from `from`, which the caller has checked holds the total.
     /// Recipients' wallets are locked in account order first, so two group awards to the same
     /// people cannot deadlock.
-    async fn pay(&mut self, request: &FundingRequest<'_>, from: Account) -> StoreResult<Vec<Applied>> {
+    async fn pay(
+        &mut self,
+        request: &FundingRequest<'_>,
+        from: Account,
+    ) -> StoreResult<Vec<Applied>> {
         let mut recipients: Vec<&str> = request.shares.iter().map(|(id, _)| id.as_str()).collect();
         recipients.sort_unstable();
         for user_id in recipients {
@@ -356,6 +356,9 @@ fn insufficient_budget(shortfalls: &Shortfalls, required: Points) -> Error {
         .collect();
     Error::invalid(
         "insufficient_budget",
-        format!("Insufficient budget. {}, Required: {required}", tried.join(", ")),
+        format!(
+            "Insufficient budget. {}, Required: {required}",
+            tried.join(", ")
+        ),
     )
 }

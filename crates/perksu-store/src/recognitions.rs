@@ -184,10 +184,17 @@ impl WriteTx {
                 .await?,
             )
         };
-        self.insert_recognition(actor, &tenant, &id, &new, &resolved, &giver.department_id, &funding)
-            .await?;
-        let recipient_ids: Vec<String> =
-            resolved.shares.iter().map(|(id, _)| id.clone()).collect();
+        self.insert_recognition(
+            actor,
+            &tenant,
+            &id,
+            &new,
+            &resolved,
+            &giver.department_id,
+            &funding,
+        )
+        .await?;
+        let recipient_ids: Vec<String> = resolved.shares.iter().map(|(id, _)| id.clone()).collect();
         self.publish_recognition(&PublishedRecognition {
             id: &id,
             tenant_id: &tenant.id,
@@ -246,12 +253,23 @@ impl WriteTx {
         .bind(new.badge_id.as_deref())
         .bind(new.visibility.as_str())
         .bind(department_id.as_deref())
-        .bind(funding.as_ref().and_then(|f| f.department_budget_id.as_deref()))
-        .bind(funding.as_ref().and_then(|f| f.lead_allocation_id.as_deref()))
+        .bind(
+            funding
+                .as_ref()
+                .and_then(|f| f.department_budget_id.as_deref()),
+        )
+        .bind(
+            funding
+                .as_ref()
+                .and_then(|f| f.lead_allocation_id.as_deref()),
+        )
         .bind(funding.as_ref().and_then(|f| f.budget_month.as_deref()))
         .execute(self.conn())
         .await?;
-        let applied = funding.as_ref().map(|f| f.applied.as_slice()).unwrap_or(&[]);
+        let applied = funding
+            .as_ref()
+            .map(|f| f.applied.as_slice())
+            .unwrap_or(&[]);
         for (position, (recipient_id, share)) in resolved.shares.iter().enumerate() {
             let movement = applied.get(position);
             sqlx::query(
@@ -339,10 +357,15 @@ fn resolve(tenant: &TenantRow, new: &NewRecognition) -> Result<Resolved, Error> 
             return Err(expected("recipient_ids lists a colleague more than once"));
         }
     } else if recipients.len() != 1 {
-        return Err(expected("this recognition type has exactly one recipient (to_user_id)"));
+        return Err(expected(
+            "this recognition type has exactly one recipient (to_user_id)",
+        ));
     }
     if kind != RecognitionType::GroupAward && new.split.is_some() {
-        return Err(Error::invalid("invalid_field", "split is for group awards only"));
+        return Err(Error::invalid(
+            "invalid_field",
+            "split is for group awards only",
+        ));
     }
     if kind != RecognitionType::IndividualAward && new.award_tier.is_some() {
         return Err(Error::invalid(
@@ -351,13 +374,21 @@ fn resolve(tenant: &TenantRow, new: &NewRecognition) -> Result<Resolved, Error> 
         ));
     }
     if kind != RecognitionType::Ecard && new.ecard_template.is_some() {
-        return Err(Error::invalid("invalid_field", "ecard_template is for e-cards only"));
+        return Err(Error::invalid(
+            "invalid_field",
+            "ecard_template is for e-cards only",
+        ));
     }
     let single = |points: Points| vec![(recipients[0].clone(), points)];
     match kind {
         RecognitionType::Standard => {
             let points = new.points.unwrap_or(Points::ZERO);
-            Ok(Resolved { shares: single(points), total: points, award_tier: None, split: None })
+            Ok(Resolved {
+                shares: single(points),
+                total: points,
+                award_tier: None,
+                split: None,
+            })
         }
         RecognitionType::Ecard => {
             let template = new.ecard_template.as_deref().unwrap_or_default();
@@ -368,7 +399,12 @@ fn resolve(tenant: &TenantRow, new: &NewRecognition) -> Result<Resolved, Error> 
                 ));
             }
             let points = new.points.unwrap_or(Points::ZERO);
-            Ok(Resolved { shares: single(points), total: points, award_tier: None, split: None })
+            Ok(Resolved {
+                shares: single(points),
+                total: points,
+                award_tier: None,
+                split: None,
+            })
         }
         RecognitionType::IndividualAward => {
             let wanted = new.award_tier.as_deref().unwrap_or_default().trim();

@@ -9,8 +9,8 @@ use sqlx::Row;
 
 use crate::clock::Timestamp;
 use crate::error::StoreResult;
-use crate::tenant_programs::parse_award_tiers;
 use crate::rows::{flag, integer, optional_text, points, text, timestamp, word};
+use crate::tenant_programs::parse_award_tiers;
 use crate::tx::{new_id, WriteTx};
 use crate::Store;
 
