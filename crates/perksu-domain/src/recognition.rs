@@ -50,7 +50,11 @@ pub const MAX_GROUP_RECIPIENTS: usize = 50;
 ///
 /// An equal split gives everyone ⌊total / n⌋ hundredths and one more hundredth to each of the
 /// first `total mod n` recipients, so the shares add up to the total exactly.
-pub fn split_shares(mode: SplitMode, points: Points, recipients: usize) -> Result<Vec<Points>, Error> {
+pub fn split_shares(
+    mode: SplitMode,
+    points: Points,
+    recipients: usize,
+) -> Result<Vec<Points>, Error> {
     let count = i64::try_from(recipients)
         .ok()
         .filter(|count| *count > 0)
