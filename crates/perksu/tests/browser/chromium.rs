@@ -270,6 +270,24 @@ impl Chromium {
         input.type_str(text).await.expect("type into the input");
     }
 
+    /// Picks the option whose visible text contains `label` in the select matching `selector`.
+    pub async fn choose(&self, selector: &str, label: &str) {
+        let script = format!(
+            "(() => {{ const s = document.querySelector({}); if (!s) return false; \
+             const o = [...s.options].find(o => o.text.includes({})); if (!o) return false; \
+             s.value = o.value; s.dispatchEvent(new Event('change', {{ bubbles: true }})); \
+             return true; }})()",
+            js(selector),
+            js(label)
+        );
+        assert_eq!(
+            self.eval(&script).await,
+            Value::Bool(true),
+            "no option {label:?} in {selector} on {}",
+            self.path().await
+        );
+    }
+
     /// Clicks the button (or link) matching `selector` and waits for the next page to load.
     pub async fn click_through(&mut self, selector: &str) {
         let from = self.path().await;

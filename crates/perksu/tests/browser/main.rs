@@ -13,6 +13,8 @@ mod common;
 
 mod chromium;
 
+use std::io::Write;
+
 use serde_json::json;
 
 use chromium::Chromium;
@@ -22,11 +24,13 @@ const ADMIN: &str = "root@platform.test";
 const MANAGER: &str = "maya@acme.test";
 const EMPLOYEE: &str = "ethan@acme.test";
 
-/// What the API set up before the browser starts: a tenant with an empty pool, its manager
-/// and one employee.
+/// What the API set up before the browser starts: a tenant with an empty pool, its manager,
+/// one employee, and two rewards in the catalogue.
 struct Seed {
     tenant_id: String,
     manager_token: String,
+    employee_token: String,
+    lunch_id: String,
 }
 
 async fn seed(app: &TestApp) -> Seed {
@@ -54,14 +58,32 @@ async fn seed(app: &TestApp) -> Seed {
         .await
         .assert_status(201);
     }
+    let manager_token = app.login(MANAGER).await;
+    let mut rewards = Vec::new();
+    for reward in [
+        json!({
+            "kind": "custom", "name": "Team Lunch", "category": "Experiences",
+            "description": "Lunch for you and your team, on the company.", "face_value": 120,
+        }),
+        json!({
+            "kind": "merchandise", "name": "Acme Hoodie", "category": "Apparel",
+            "face_value": 50, "stock": 25,
+        }),
+    ] {
+        let reply = app.post("/api/rewards", &manager_token, reward).await;
+        reply.assert_status(201);
+        rewards.push(reply.str("id"));
+    }
     Seed {
         tenant_id,
-        manager_token: app.login(MANAGER).await,
+        manager_token,
+        employee_token: app.login(EMPLOYEE).await,
+        lunch_id: rewards.swap_remove(0),
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_admin_funds_a_tenant_and_its_manager_sees_the_pool_in_a_real_browser() {
+async fn points_go_from_the_platform_to_a_reward_through_the_pages_in_a_real_browser() {
     let Some(executable) = chromium::find() else {
         assert!(
             !chromium::required(),
@@ -69,7 +91,9 @@ async fn an_admin_funds_a_tenant_and_its_manager_sees_the_pool_in_a_real_browser
             chromium::REQUIRED_VARIABLE,
             chromium::BROWSER_VARIABLE,
         );
-        eprintln!(
+        // Straight to stderr, past the test harness's capture, so a skip is always seen.
+        let _ = writeln!(
+            std::io::stderr(),
             "browser test skipped: no Chromium on PATH (install Debian's chromium, or set {})",
             chromium::BROWSER_VARIABLE
         );
@@ -80,15 +104,22 @@ async fn an_admin_funds_a_tenant_and_its_manager_sees_the_pool_in_a_real_browser
     let mut browser = Chromium::launch(&executable, &app.base_url).await;
 
     admin_allocates(&mut browser, &app, &seed).await;
-    manager_sees_the_pool(&mut browser, &app, &seed).await;
+    manager_recognises(&mut browser, &app, &seed).await;
+    employee_redeems(&mut browser, &app, &seed).await;
 
     browser.check("the end of the run").await;
     browser.close().await;
     app.assert_ledger_consistent().await;
     app.finish().await;
+    let _ = writeln!(
+        std::io::stderr(),
+        "browser test: screenshots in {}",
+        chromium::screenshot_dir().display()
+    );
 }
 
-/// The platform admin refuses a bad amount with the reason beside the form, then allocates.
+/// The platform admin is refused a bad amount, with the reason beside the form, then
+/// allocates 5,000 points to the tenant.
 async fn admin_allocates(browser: &mut Chromium, app: &TestApp, seed: &Seed) {
     browser.open("/login").await;
     browser.expect_text("h1", "Sign in").await;
@@ -142,14 +173,88 @@ async fn admin_allocates(browser: &mut Chromium, app: &TestApp, seed: &Seed) {
     log_out(browser).await;
 }
 
-/// The tenant's manager sees the pool the admin funded, on a desktop and on a phone.
-async fn manager_sees_the_pool(browser: &mut Chromium, app: &TestApp, seed: &Seed) {
+/// The tenant's manager sees the pool the admin funded, on a desktop and on a phone, and
+/// recognises the employee with 300 points from it.
+async fn manager_recognises(browser: &mut Chromium, app: &TestApp, seed: &Seed) {
     log_in(browser, MANAGER, "/manager").await;
     browser.expect_text("h1", "Company pool").await;
     browser.expect_text(".pool-card .big-number", "5,000").await;
     browser.screenshot("manager-dashboard").await;
     browser.phone_screenshot("manager-dashboard-phone").await;
-    assert_eq!(app.pool_balance(&seed.manager_token).await, "5000");
+
+    browser.open("/me/recognise").await;
+    browser.expect_text("h1", "Recognise a colleague").await;
+    browser.choose("#recognise-to", "Ethan").await;
+    browser.fill("#recognise-points", "300").await;
+    browser
+        .fill(
+            "#recognise-message",
+            "Thank you for shipping the new onboarding guide!",
+        )
+        .await;
+    browser.screenshot("recognise").await;
+    browser
+        .click_through("form[action=\"/me/recognise\"] button[type=submit]")
+        .await;
+    browser.expect_path("/me/feed").await;
+    browser
+        .expect_text(".flash", "You recognised Ethan Employee worth 300")
+        .await;
+    browser
+        .expect_text("main", "Thank you for shipping the new onboarding guide!")
+        .await;
+    browser.screenshot("feed").await;
+    assert_eq!(app.pool_balance(&seed.manager_token).await, "4700");
+
+    browser.open("/manager").await;
+    browser.expect_text(".pool-card .big-number", "4,700").await;
+    log_out(browser).await;
+}
+
+/// The employee finds the points in the wallet, redeems a reward, and sees the order.
+async fn employee_redeems(browser: &mut Chromium, app: &TestApp, seed: &Seed) {
+    log_in(browser, EMPLOYEE, "/me").await;
+    browser.screenshot("employee-home").await;
+
+    browser.open("/me/wallet").await;
+    browser.expect_text("#wallet-balance", "300").await;
+    browser
+        .expect_text(
+            "#wallet-ledger",
+            "Thank you for shipping the new onboarding guide!",
+        )
+        .await;
+    browser.screenshot("wallet").await;
+    assert_eq!(app.wallet_balance(&seed.employee_token).await, "300");
+
+    browser.open("/me/rewards").await;
+    browser.expect_text("#rewards-balance", "300").await;
+    browser.expect_text("main", "Acme Hoodie").await;
+    browser.screenshot("rewards").await;
+    let redeem = format!("/me/rewards/{}/redeem", seed.lunch_id);
+    browser
+        .click_through(&format!("main a[href=\"{redeem}\"]"))
+        .await;
+    browser.expect_path(&redeem).await;
+    browser.expect_text("h1", "Redeem Team Lunch").await;
+    browser.screenshot("redeem").await;
+    browser
+        .click_through(&format!("form[action=\"{redeem}\"] button[type=submit]"))
+        .await;
+    browser.expect_path("/me/orders").await;
+    browser
+        .expect_text(".flash", "Ordered Team Lunch for 120 Points")
+        .await;
+    browser
+        .expect_text("main article[data-order-status]", "Team Lunch")
+        .await;
+    browser.screenshot("orders").await;
+    assert_eq!(app.wallet_balance(&seed.employee_token).await, "180");
+
+    browser.open("/me/wallet").await;
+    browser.expect_text("#wallet-balance", "180").await;
+    browser.phone_screenshot("wallet-phone").await;
+    log_out(browser).await;
 }
 
 /// Signs in through the login form and checks the page it lands on.
