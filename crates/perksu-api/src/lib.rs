@@ -144,7 +144,10 @@ pub fn app(state: AppState) -> Router {
             axum::routing::get(openapi_document(&openapi)),
         )
         // The web pages call the same store as the handlers above (see perksu-web).
-        .merge(perksu_web::router(state.store.clone()))
+        .merge(perksu_web::router_with_fulfilment(
+            state.store.clone(),
+            web_fulfilment(&state),
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -152,6 +155,20 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Orders placed from the web pages go to the same providers as `POST /api/redemptions`.
+fn web_fulfilment(state: &AppState) -> perksu_web::Fulfilment {
+    let state = state.clone();
+    perksu_web::Fulfilment::new(fulfilment::provider_for_kind, move |order| {
+        let state = state.clone();
+        Box::pin(async move {
+            // The order stands whatever the provider says; a failure leaves it pending.
+            if let Err(error) = fulfilment::dispatch(&state, order).await {
+                tracing::warn!(%error, "fulfilment dispatch failed");
+            }
+        })
+    })
 }
 
 /// The OpenAPI document, serialised once and shared by every request.

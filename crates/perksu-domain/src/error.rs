@@ -169,6 +169,7 @@ pub enum Entity {
     Redemption,
     Budget,
     Badge,
+    Notification,
 }
 
 impl Entity {
@@ -184,6 +185,7 @@ impl Entity {
             Entity::Redemption => "Redemption",
             Entity::Budget => "Budget",
             Entity::Badge => "Badge",
+            Entity::Notification => "Notification",
         }
     }
 
@@ -199,6 +201,7 @@ impl Entity {
             Entity::Redemption => "redemption_not_found",
             Entity::Budget => "budget_not_found",
             Entity::Badge => "badge_not_found",
+            Entity::Notification => "notification_not_found",
         }
     }
 }

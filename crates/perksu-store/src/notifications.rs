@@ -2,6 +2,7 @@
 //! beyond the app (email, chat), written in the transaction that causes it.
 
 use perksu_domain::access::Actor;
+use perksu_domain::{Entity, Error};
 use sqlx::any::AnyRow;
 
 use crate::clock::Timestamp;
@@ -93,6 +94,18 @@ impl WriteTx {
         .bind(id.unwrap_or(""))
         .execute(self.conn())
         .await?;
+        if let (Some(id), 0) = (id, result.rows_affected()) {
+            // Nothing marked: already read, or not the caller's (another user's or tenant's
+            // notifications do not exist for them).
+            let own = sqlx::query("select id from notifications where id = $1 and user_id = $2")
+                .bind(id)
+                .bind(&actor.user_id)
+                .fetch_optional(self.conn())
+                .await?;
+            if own.is_none() {
+                return Err(Error::not_found(Entity::Notification).into());
+            }
+        }
         Ok(result.rows_affected())
     }
 }

@@ -98,10 +98,19 @@ backend_tests! {
         assert_eq!(marked.body["marked"], 1);
         assert_eq!(unread(&app, team.bob()).await, 2);
         // Someone else cannot read Ben's.
-        let marked = app
-            .post("/api/notifications/read", team.alice(), json!({ "id": items[0]["id"] }))
-            .await;
-        assert_eq!(marked.body["marked"], 0);
+        app.post("/api/notifications/read", team.alice(), json!({ "id": items[0]["id"] }))
+            .await
+            .assert_error(404, "notification_not_found");
+        // Nor can another tenant's users: for them it does not exist.
+        let beta = super::team(&app, "beta").await;
+        app.post("/api/notifications/read", beta.alice(), json!({ "id": items[0]["id"] }))
+            .await
+            .assert_error(404, "notification_not_found");
+        assert_eq!(unread(&app, team.bob()).await, 2);
+        // Marking one already read again marks nothing and is no error.
+        let again = app.post("/api/notifications/read", team.bob(), json!({ "id": one })).await;
+        again.assert_status(200);
+        assert_eq!(again.body["marked"], 0);
         assert_eq!(unread(&app, team.bob()).await, 2);
         // All read.
         let marked = app.post("/api/notifications/read", team.bob(), json!({})).await;
