@@ -30,9 +30,9 @@ const POLL: Duration = Duration::from_millis(50);
 /// How long one script evaluation may take (it fails fast while a page is being replaced).
 const EVALUATION: Duration = Duration::from_secs(5);
 
-/// Loads that fail on every page and are no page's fault: Chromium asks for `/favicon.ico`
-/// unless a page names an icon, and the site has none.
-const IGNORED_FAILURES: &[&str] = &["/favicon.ico"];
+/// Loads allowed to fail on every page. None: the layout names an inline icon, so Chromium
+/// does not ask for `/favicon.ico`, and anything else that fails is a page's fault.
+const IGNORED_FAILURES: &[&str] = &[];
 
 /// Set in CI, where a missing browser fails the test instead of skipping it.
 pub const REQUIRED_VARIABLE: &str = "PERKSU_BROWSER_REQUIRED";
