@@ -167,13 +167,18 @@ impl WriteTx {
     /// milestone. The item's id is derived from the user and the count, so two transactions
     /// that both see the count reached write one item.
     async fn milestone(&mut self, tenant_id: &str, user_id: &str, name: &str) -> StoreResult<()> {
-        let row = sqlx::query(
-            "select count(*) as n from recognition_recipients where user_id = $1 and tenant_id = $2",
-        )
-        .bind(user_id)
-        .bind(tenant_id)
-        .fetch_one(self.conn())
-        .await?;
+        // Counting stops past the last milestone, so the cost does not grow with a colleague's
+        // history.
+        let sql = format!(
+            "select count(*) as n from (select 1 from recognition_recipients \
+             where user_id = $1 and tenant_id = $2 limit {}) received",
+            MILESTONES[MILESTONES.len() - 1] + 1
+        );
+        let row = sqlx::query(&sql)
+            .bind(user_id)
+            .bind(tenant_id)
+            .fetch_one(self.conn())
+            .await?;
         let count = integer(&row, "n")?;
         if !MILESTONES.contains(&count) {
             return Ok(());
