@@ -49,3 +49,33 @@
 
   document.querySelectorAll("[data-refresh-url]").forEach(schedule);
 })();
+
+// The recognise form lists every type's fields so it works without this script; with it, only
+// the chosen type's fields show (data-show-for / data-hide-for name a recognition type).
+(function () {
+  "use strict";
+
+  document.querySelectorAll("form").forEach(function (form) {
+    var radios = form.querySelectorAll('input[name="recognition_type"]');
+    if (radios.length === 0) {
+      return;
+    }
+    function chosen() {
+      var checked = form.querySelector('input[name="recognition_type"]:checked');
+      return checked ? checked.value : "standard";
+    }
+    function update() {
+      var type = chosen();
+      form.querySelectorAll("[data-show-for]").forEach(function (element) {
+        element.hidden = element.getAttribute("data-show-for") !== type;
+      });
+      form.querySelectorAll("[data-hide-for]").forEach(function (element) {
+        element.hidden = element.getAttribute("data-hide-for") === type;
+      });
+    }
+    radios.forEach(function (radio) {
+      radio.addEventListener("change", update);
+    });
+    update();
+  });
+})();

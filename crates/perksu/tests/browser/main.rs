@@ -184,6 +184,28 @@ async fn manager_recognises(browser: &mut Chromium, app: &TestApp, seed: &Seed) 
 
     browser.open("/me/recognise").await;
     browser.expect_text("h1", "Recognise a colleague").await;
+    // The script shows only the chosen type's fields: a group award swaps the single
+    // colleague for the list of recipients, and back.
+    let shown =
+        |selector: &str| format!("document.querySelector('{selector}').offsetParent !== null");
+    browser
+        .eval("document.getElementById('type-group_award').click()")
+        .await;
+    browser
+        .wait_until(
+            &format!("{} && !({})", shown("#group-1"), shown("#recognise-to")),
+            "the group award's recipients in place of the single colleague",
+        )
+        .await;
+    browser
+        .eval("document.getElementById('type-standard').click()")
+        .await;
+    browser
+        .wait_until(
+            &format!("{} && !({})", shown("#recognise-to"), shown("#group-1")),
+            "the single colleague back for a plain recognition",
+        )
+        .await;
     browser.choose("#recognise-to", "Ethan").await;
     browser.fill("#recognise-points", "300").await;
     browser
