@@ -187,6 +187,49 @@ backend_tests! {
         assert_eq!(issued_and_minted(&app).await, amounts("0", "100"));
     }
 
+    async fn verify_notices_a_budget_counter_or_budget_account_that_disagrees_with_the_recognitions(
+        app: TestApp
+    ) {
+        let org = legacy_company(&app, "tampered").await;
+        let budget_id = active_budget(&app, &org, 1000).await;
+        let engineering = share(&app, &org, &budget_id, &org.engineering, 100, None).await;
+        recognise(&app, &org.lead, json!({
+            "to_user_id": org.alice.id, "points": 40, "message": "Thanks",
+        }))
+        .await
+        .assert_status(200);
+        app.assert_ledger_consistent().await;
+
+        // Written behind the service's back: the share forgets 10 of what it spent, and the
+        // recognition claims the wallet paid what the journal says the budget minted.
+        sqlx::any::install_default_drivers();
+        {
+            use sqlx::Connection;
+            let mut db = sqlx::AnyConnection::connect(&app.database_url)
+                .await
+                .expect("connect");
+            sqlx::query("update department_budgets set spent_points = spent_points - 1000 \
+                         where id = $1")
+                .bind(engineering["id"].as_str().expect("a share id"))
+                .execute(&mut db)
+                .await
+                .expect("tamper with the share");
+            sqlx::query("update recognitions set funding_source = 'wallet' where tenant_id = $1")
+                .bind(&org.tenant_id)
+                .execute(&mut db)
+                .await
+                .expect("tamper with the recognition");
+            db.close().await.expect("close");
+        }
+        let report = app.store.verify().await.expect("verify runs");
+        let found = report.violations.join("\n");
+        assert!(found.contains("department share spent"), "{found}");
+        let budget_account =
+            format!("budget:{}: paid out 40 but its recognitions say 0", org.tenant_id);
+        assert!(found.contains(&budget_account), "{found}");
+        assert!(!report.is_ok());
+    }
+
     async fn the_platform_admin_switches_a_legacy_tenant_to_pool_mode_and_it_is_recorded(
         app: TestApp
     ) {
