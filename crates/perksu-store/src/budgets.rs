@@ -473,8 +473,3 @@ fn already_active(error: StoreError) -> StoreError {
 pub(crate) fn utc_date(at: &Timestamp) -> String {
     at.as_str().chars().take(10).collect()
 }
-
-/// `YYYY-MM` of a stored timestamp: the key of a month counter.
-pub(crate) fn utc_month(at: &Timestamp) -> String {
-    at.as_str().chars().take(7).collect()
-}

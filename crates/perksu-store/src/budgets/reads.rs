@@ -2,10 +2,11 @@
 //! own tenant's.
 
 use perksu_domain::access::Actor;
+use perksu_domain::recognition::month_of;
 use perksu_domain::{Error, Role};
 
 use super::split::{DepartmentShareRow, LeadAllocationRow, LEAD_SELECT, SHARE_SELECT};
-use super::{budget_not_found, utc_month, BudgetEventRow, BudgetRow, BudgetStatus, BUDGET_SELECT};
+use super::{budget_not_found, BudgetEventRow, BudgetRow, BudgetStatus, BUDGET_SELECT};
 use crate::error::StoreResult;
 use crate::Store;
 
@@ -100,7 +101,7 @@ impl Store {
         self.budget_of(tenant_id, budget_id).await?;
         let sql = format!("{SHARE_SELECT} where s.budget_id = $2 and s.tenant_id = $3");
         let rows = sqlx::query(&sql)
-            .bind(utc_month(&self.now()))
+            .bind(month_of(self.now().as_str()).to_owned())
             .bind(budget_id)
             .bind(tenant_id)
             .fetch_all(self.read())

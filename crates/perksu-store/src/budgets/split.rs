@@ -7,11 +7,12 @@
 //! is kept by a conditional update on the share's own row.
 
 use perksu_domain::access::Actor;
+use perksu_domain::recognition::month_of;
 use perksu_domain::{Entity, Error, Points, Role};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{budget_closed, full_name, utc_month, BudgetRow, BudgetStatus};
+use super::{budget_closed, full_name, BudgetRow, BudgetStatus};
 use crate::error::StoreResult;
 use crate::rows::{points, text};
 use crate::tx::{new_id, WriteTx};
@@ -233,7 +234,7 @@ impl WriteTx {
         .await?;
         let sql = format!("{SHARE_SELECT} where s.id = $2");
         let row = sqlx::query(&sql)
-            .bind(utc_month(self.now()))
+            .bind(month_of(self.now().as_str()).to_owned())
             .bind(&id)
             .fetch_one(self.conn())
             .await?;
