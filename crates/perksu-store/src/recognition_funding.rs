@@ -319,11 +319,15 @@ impl WriteTx {
         request: &FundingRequest<'_>,
         from: Account,
     ) -> StoreResult<Vec<Applied>> {
-        let mut recipients: Vec<&str> = request.shares.iter().map(|(id, _)| id.as_str()).collect();
-        recipients.sort_unstable();
-        for user_id in recipients {
-            self.lock_account(&Account::Wallet(user_id.to_owned()))
-                .await?;
+        // One recipient needs no pre-locking: `transfer` already takes its two rows in order.
+        if request.shares.len() > 1 {
+            let mut recipients: Vec<&str> =
+                request.shares.iter().map(|(id, _)| id.as_str()).collect();
+            recipients.sort_unstable();
+            for user_id in recipients {
+                self.lock_account(&Account::Wallet(user_id.to_owned()))
+                    .await?;
+            }
         }
         let mut applied = Vec::with_capacity(request.shares.len());
         // Every share is above zero: a funded total is, and an equal split refuses empty shares.

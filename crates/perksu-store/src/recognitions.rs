@@ -12,7 +12,7 @@ use perksu_domain::ecards::ecard_template;
 use perksu_domain::recognition::{
     split_shares, RecognitionType, SplitMode, Visibility, MAX_GROUP_RECIPIENTS,
 };
-use perksu_domain::{Entity, Error, Points, Role};
+use perksu_domain::{Entity, Error, Points, Role, TenantStatus};
 use sqlx::any::AnyRow;
 
 use crate::clock::Timestamp;
@@ -147,7 +147,9 @@ impl WriteTx {
         }
         let resolved = resolve(&tenant, &new)?;
         if !resolved.total.is_zero() {
-            self.active_tenant(&tenant_id).await?;
+            if tenant.status != TenantStatus::Active {
+                return Err(Error::tenant_suspended().into());
+            }
             if actor.role == Role::Employee && !tenant.peer_to_peer_enabled {
                 return Err(Error {
                     code: "peer_to_peer_disabled",
