@@ -5,7 +5,7 @@
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Account {
     /// The platform's issuance account: the source of allocations and the sink of clawbacks.
-    /// The only account allowed below zero; it carries minus the net points issued.
+    /// Allowed below zero (like `Budget`): it carries minus the net points issued.
     Issuance,
     /// What a legacy tenant's budgets paid out, keyed by tenant id. Like issuance it has no
     /// stored balance and may go below zero: it carries minus the points its budgets minted.
