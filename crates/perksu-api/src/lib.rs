@@ -152,6 +152,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_nul_in_uri))
+        .layer(axum::middleware::from_fn(retry_after_when_unavailable))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -205,6 +206,24 @@ async fn method_not_allowed() -> Response {
 
 /// A percent-encoded NUL in the path or the query would reach the database as text that
 /// PostgreSQL refuses: answer 400 before any handler runs.
+/// Seconds a client is told to wait after a 503 (a full password queue, a database gone).
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
+/// Every 503, from the API or a page, tells the client when to try again.
+async fn retry_after_when_unavailable(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .entry(axum::http::header::RETRY_AFTER)
+            .or_insert(axum::http::HeaderValue::from(RETRY_AFTER_SECONDS));
+    }
+    response
+}
+
 async fn refuse_nul_in_uri(
     request: axum::extract::Request,
     next: axum::middleware::Next,

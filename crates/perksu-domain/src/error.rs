@@ -35,6 +35,8 @@ pub enum ErrorKind {
     NotFound,
     /// The request conflicts with the current state (409).
     Conflict,
+    /// The server cannot take the request now; the client may retry shortly (503).
+    Unavailable,
 }
 
 /// A refusal with a stable machine `code` and a human `detail`.

@@ -6,6 +6,7 @@
 //! tenant's employees, a bounded number at a time, for at most a bounded time. It only talks to
 //! loopback addresses: it is for measuring a server on this machine, not for loading anyone's.
 
+mod logins;
 mod report;
 
 use std::net::{IpAddr, SocketAddr};
@@ -64,6 +65,26 @@ struct Args {
     /// The demo accounts' password.
     #[arg(long, default_value = "perksu-demo")]
     password: String,
+    /// What to send: recognitions from the manager, or sign-ins (a login rush).
+    #[arg(long, value_enum, default_value_t = Scenario::Recognitions)]
+    scenario: Scenario,
+    /// With `--scenario logins`: the password each sign-in sends (default: `--password`;
+    /// give a wrong one for a storm of failed sign-ins).
+    #[arg(long)]
+    login_password: Option<String>,
+    /// With `--scenario logins`: the accounts signed in to, in turn.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "admin@perksu.local,maya@acme.example,liam@acme.example,ethan@acme.example"
+    )]
+    login_emails: Vec<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Scenario {
+    Recognitions,
+    Logins,
 }
 
 #[tokio::main]
@@ -84,6 +105,26 @@ async fn main() -> anyhow::Result<()> {
     let base = Url::parse(&args.url).with_context(|| format!("parsing --url {:?}", args.url))?;
     let client = loopback_client(&base, args.concurrency).await?;
     let api = Api { client, base };
+    if let Scenario::Logins = args.scenario {
+        let password = args.login_password.as_deref().unwrap_or(&args.password);
+        println!(
+            "sending {} sign-ins to {} account(s), {} at a time",
+            args.requests,
+            args.login_emails.len(),
+            args.concurrency
+        );
+        let (samples, elapsed) = logins::rush(
+            &api.client,
+            &api.url("/api/auth/login")?,
+            &args.login_emails,
+            password,
+            args.requests,
+            args.concurrency,
+        )
+        .await;
+        Report::new(samples, elapsed).print();
+        return Ok(());
+    }
 
     let admin = api.login(&args.admin_email, &args.password).await?;
     let manager = api.login(&args.manager_email, &args.password).await?;

@@ -7,7 +7,6 @@ use crate::catalogue::RewardDraft;
 use crate::error::StoreResult;
 use crate::points_ops::{AllocateCommand, DelegateCommand};
 use crate::recognitions::NewRecognition;
-use crate::sessions::PasswordHash;
 use crate::tenants::NewTenant;
 use crate::users::NewUser;
 use crate::Store;
@@ -73,7 +72,7 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         }
-        let hash = PasswordHash::new(DEMO_PASSWORD).await?;
+        let hash = self.hash_password(DEMO_PASSWORD).await?;
         let admin = tx
             .create_platform_admin("admin@perksu.local", &hash)
             .await?;

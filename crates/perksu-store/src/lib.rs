@@ -21,6 +21,7 @@ mod idempotency;
 mod ledger;
 mod migrate;
 mod notifications;
+mod passwords;
 mod points_ops;
 mod recognition_funding;
 mod recognitions;
@@ -65,6 +66,7 @@ pub use feed::{FeedItem, MILESTONES, RECOGNITION_NOTIFICATION};
 pub use idempotency::Claim;
 pub use migrate::MigrationStatus;
 pub use notifications::NotificationRow;
+pub use passwords::{HasherLimits, PasswordHash, PasswordHasher};
 pub use points_ops::{
     AllocateCommand, AllocationOutcome, AwardCommand, AwardOutcome, ClawbackCommand,
     ClawbackOutcome, DelegateCommand, DelegationOutcome, RecallCommand, RecallOutcome,
@@ -73,7 +75,7 @@ pub use recognitions::{NewRecognition, RecipientRow, RecognitionRow};
 pub use redemption_reads::{RedemptionAnalytics, RedemptionEventRow, RedemptionFilter, TopItem};
 pub use redemptions::{Confirmation, OrderCommand, RedemptionRow, TransitionRequest};
 pub use reports::{ReportPeriod, UsageQuery, UsageReport, UsageRow, UsageTotals};
-pub use sessions::{Login, PasswordHash};
+pub use sessions::Login;
 pub use social::{
     BadgeCount, BadgeRow, CommentRow, NewBadge, ReactionCounts, ReactionState, RecipientShare,
     RecognitionStats, RecognitionView, TypeCounts, REACTION_KINDS,
@@ -98,22 +100,56 @@ pub struct Store {
 struct Inner {
     pools: db::Pools,
     clock: Arc<dyn Clock>,
+    passwords: PasswordHasher,
 }
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH` or `postgres://...`). Does not migrate.
     pub async fn connect(url: &str, clock: Arc<dyn Clock>) -> StoreResult<Store> {
+        Store::connect_with(url, clock, HasherLimits::default()).await
+    }
+
+    /// Connects with password hashing bounded by `limits`. Does not migrate.
+    pub async fn connect_with(
+        url: &str,
+        clock: Arc<dyn Clock>,
+        limits: HasherLimits,
+    ) -> StoreResult<Store> {
         let pools = db::connect(url).await?;
+        let passwords = PasswordHasher::new(limits)?;
         Ok(Store {
-            inner: Arc::new(Inner { pools, clock }),
+            inner: Arc::new(Inner {
+                pools,
+                clock,
+                passwords,
+            }),
         })
     }
 
     /// Connects and brings the schema up to date.
     pub async fn open(url: &str, clock: Arc<dyn Clock>) -> StoreResult<Store> {
-        let store = Store::connect(url, clock).await?;
+        Store::open_with(url, clock, HasherLimits::default()).await
+    }
+
+    /// Connects with these hashing limits and brings the schema up to date.
+    pub async fn open_with(
+        url: &str,
+        clock: Arc<dyn Clock>,
+        limits: HasherLimits,
+    ) -> StoreResult<Store> {
+        let store = Store::connect_with(url, clock, limits).await?;
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The bounded pool every password hash and check goes through.
+    pub fn passwords(&self) -> &PasswordHasher {
+        &self.inner.passwords
+    }
+
+    /// Hashes a new password on the bounded pool (503 `server_busy` when it is full).
+    pub async fn hash_password(&self, password: &str) -> StoreResult<PasswordHash> {
+        self.inner.passwords.hash(password).await
     }
 
     pub fn backend(&self) -> Backend {

@@ -1,9 +1,7 @@
-//! Passwords (Argon2id) and bearer-token sessions.
+//! Logins and bearer-token sessions (passwords are hashed in `passwords.rs`).
 //!
 //! A token is 32 random bytes shown to the client once; the database keeps only its SHA-256.
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 use perksu_domain::{Error, ErrorKind, UserStatus};
 use rand::rngs::OsRng;
@@ -17,30 +15,6 @@ use crate::Store;
 
 /// How long a login lasts.
 pub const SESSION_LIFETIME_HOURS: i64 = 12;
-
-/// An Argon2id hash in PHC string form.
-#[derive(Clone)]
-pub struct PasswordHash(String);
-
-impl PasswordHash {
-    /// Hashes on a blocking thread: Argon2 is deliberately slow and must not stall the runtime.
-    pub async fn new(password: &str) -> StoreResult<PasswordHash> {
-        let password = password.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            Argon2::default()
-                .hash_password(password.as_bytes(), &salt)
-                .map(|hash| PasswordHash(hash.to_string()))
-                .map_err(|e| StoreError::Hashing(e.to_string()))
-        })
-        .await
-        .map_err(|e| StoreError::Hashing(e.to_string()))?
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// A successful login.
 pub struct Login {
@@ -58,20 +32,6 @@ fn token_hash(token: &str) -> String {
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0CVZwMMnbtWZEmoZh9Yc1MmQBmx2vV1QXrdVf8mWYq8";
 
-async fn verify_password(hash: String, password: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        argon2::password_hash::PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
-}
-
 impl Store {
     pub async fn login(&self, email: &str, password: &str) -> StoreResult<Login> {
         let email = email.trim().to_lowercase();
@@ -84,7 +44,7 @@ impl Store {
             Some(row) => crate::rows::text(row, "password_hash")?,
             None => DUMMY_HASH.to_owned(),
         };
-        let matches = verify_password(stored_hash, password.to_owned()).await;
+        let matches = self.passwords().verify(stored_hash, password).await?;
         let refused = || {
             StoreError::from(Error::new(
                 ErrorKind::Unauthenticated,

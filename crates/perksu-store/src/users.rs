@@ -6,8 +6,8 @@ use sqlx::any::AnyRow;
 
 use crate::clock::Timestamp;
 use crate::error::StoreResult;
+use crate::passwords::PasswordHash;
 use crate::rows::{optional_text, points, text, timestamp, word};
-use crate::sessions::PasswordHash;
 use crate::tx::{new_id, WriteTx};
 use crate::Store;
 

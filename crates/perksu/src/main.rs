@@ -7,8 +7,15 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use perksu_api::AppState;
-use perksu_store::{PasswordHash, Store, SystemClock, DEFAULT_DATABASE_URL, DEMO_PASSWORD};
+use perksu_store::{HasherLimits, Store, SystemClock, DEFAULT_DATABASE_URL, DEMO_PASSWORD};
 use tracing_subscriber::EnvFilter;
+
+mod server;
+
+/// jemalloc: the fastest of the three allocators measured, within a few MB of the system one
+/// (docs/BENCHMARKS.md, "Memory under load").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +66,28 @@ struct ServeArgs {
     /// start, so callbacks only verify until a restart.
     #[arg(long, env = "PERKSU_CALLBACK_SECRET", hide_env_values = true)]
     callback_secret: Option<String>,
+    /// Connections open at once; more wait until one closes.
+    #[arg(long, env = "PERKSU_MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    max_connections: u32,
+    /// Password hashes computed at once (each holds 19 MiB); default: one per core.
+    #[arg(long, env = "PERKSU_PASSWORD_WORKERS",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    password_workers: Option<u16>,
+    /// Sign-ins that may wait for a password worker; past it they get 503 with Retry-After.
+    #[arg(long, env = "PERKSU_PASSWORD_QUEUE", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    password_queue: u32,
+}
+
+impl ServeArgs {
+    fn hasher_limits(&self) -> HasherLimits {
+        let default = HasherLimits::default();
+        HasherLimits {
+            workers: self.password_workers.map_or(default.workers, usize::from),
+            queue: self.password_queue as usize,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -90,8 +119,20 @@ enum AdminCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Threads for blocking work. Password hashing has its own fixed workers and SQLite its own
+/// connection threads, so little runs here; the bound keeps a burst from growing the process.
+const MAX_BLOCKING_THREADS: usize = 16;
+
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .build()
+        .context("starting the async runtime")?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -116,7 +157,10 @@ async fn open(database_url: &str) -> anyhow::Result<Store> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = open(&args.database.database_url).await?;
+    let url = &args.database.database_url;
+    let store = Store::open_with(url, Arc::new(SystemClock), args.hasher_limits())
+        .await
+        .with_context(|| format!("opening the database at {url}"))?;
     if args.demo {
         match store.seed_demo().await? {
             Some(logins) => {
@@ -148,19 +192,40 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), callback_secret);
     let jobs = perksu_api::spawn_background_jobs(&state);
     let app = perksu_api::app(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let limits = server::ServerLimits {
+        max_connections: args.max_connections as usize,
+        ..server::ServerLimits::default()
+    };
+    server::serve(listener, app, limits, shutdown_signal()).await;
     jobs.abort();
     store.close().await;
     Ok(())
 }
 
+/// Resolves on Ctrl-C or SIGTERM: the listener then stops accepting and open requests finish.
 async fn shutdown_signal() {
-    if let Err(error) = tokio::signal::ctrl_c().await {
-        tracing::error!(%error, "cannot listen for ctrl-c; serving until killed");
-        std::future::pending::<()>().await;
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
     }
+    tracing::info!("stopping: finishing the requests in flight");
 }
 
 async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
@@ -280,7 +345,7 @@ async fn create_admin(email: &str, database_url: &str) -> anyhow::Result<()> {
     let password = password.trim_end_matches(['\r', '\n']);
     perksu_domain::validate::password(password).map_err(|e| anyhow::anyhow!(e.detail))?;
     let store = open(database_url).await?;
-    let hash = PasswordHash::new(password).await?;
+    let hash = store.hash_password(password).await?;
     let mut tx = store.begin().await?;
     let admin = match tx.create_platform_admin(&email, &hash).await {
         Ok(admin) => admin,

@@ -69,7 +69,9 @@ async fn fire_concurrently(
 /// A second platform admin, made the way the harness makes the first.
 async fn second_admin(app: &TestApp) -> String {
     let email = "second-root@platform.test";
-    let hash = perksu_store::PasswordHash::new(common::PASSWORD)
+    let hash = app
+        .store
+        .hash_password(common::PASSWORD)
         .await
         .expect("hash");
     let mut tx = app.store.begin().await.expect("begin");

@@ -37,7 +37,8 @@ pub struct LoginResponse {
 
 /// Exchange an email and password for a bearer token.
 #[utoipa::path(post, path = "/login", tag = "Auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+        (status = 503, description = "Too many sign-ins at once; retry after `Retry-After` seconds", body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     AppJson(request): AppJson<LoginRequest>,

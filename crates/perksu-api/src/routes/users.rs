@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use perksu_domain::{validate, Error, Role, UserStatus};
-use perksu_store::{NewUser, PasswordHash, UserPatch, UserRow};
+use perksu_store::{NewUser, UserPatch, UserRow};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -78,7 +78,7 @@ pub struct CreateUserRequest {
 #[utoipa::path(post, path = "/", tag = "Users", request_body = CreateUserRequest,
     responses((status = 201, body = UserBody), (status = 400, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody)))]
+              (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn create_user(
     State(state): State<AppState>,
     auth: Auth,
@@ -95,7 +95,7 @@ async fn create_user(
     let new = NewUser {
         tenant_id: request.tenant_id,
         email: validate::email(&request.email)?,
-        password_hash: PasswordHash::new(&request.password).await?,
+        password_hash: state.store.hash_password(&request.password).await?,
         first_name: validate::name("first_name", &request.first_name)?,
         last_name: validate::name("last_name", &request.last_name)?,
         role,

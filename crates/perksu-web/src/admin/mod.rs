@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use perksu_domain::{validate, Error, FundingMode, Role};
-use perksu_store::{NewTenant, NewUser, PasswordHash, TenantRow};
+use perksu_store::{NewTenant, NewUser, TenantRow};
 use serde::Deserialize;
 
 use crate::format::{points, pool_state_label};
@@ -202,7 +202,7 @@ async fn create(
     let last_name = validate::name("Manager's last name", &form.manager_last_name)?;
     validate::password(&form.manager_password)?;
     // Hashing is slow on purpose: done before the transaction, not inside it.
-    let password_hash = PasswordHash::new(&form.manager_password).await?;
+    let password_hash = state.store.hash_password(&form.manager_password).await?;
     let actor = actor.clone();
     run_write(&state.store, move |tx| {
         Box::pin(async move {

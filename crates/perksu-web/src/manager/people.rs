@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use perksu_domain::{validate, Error, Role, UserStatus};
-use perksu_store::{DepartmentRow, NewUser, PasswordHash, UserPatch, UserRow};
+use perksu_store::{DepartmentRow, NewUser, UserPatch, UserRow};
 use serde::Deserialize;
 
 use crate::format::points;
@@ -235,7 +235,7 @@ async fn add_user(
     let first_name = validate::name("First name", &form.first_name)?;
     let last_name = validate::name("Last name", &form.last_name)?;
     validate::password(&form.password)?;
-    let password_hash = PasswordHash::new(&form.password).await?;
+    let password_hash = state.store.hash_password(&form.password).await?;
     let new = NewUser {
         tenant_id: None,
         email,

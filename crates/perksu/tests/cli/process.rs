@@ -179,6 +179,12 @@ impl Server {
         }
     }
 
+    /// The server process's id, for reading its `/proc` entry (the memory suite).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self._child.0.id()
+    }
+
     /// Polls `/healthz` until it answers 200, within a deadline.
     pub async fn wait_until_healthy(&self, client: &reqwest::Client) {
         let url = format!("{}/healthz", self.base_url);

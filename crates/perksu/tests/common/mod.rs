@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use perksu_api::AppState;
-use perksu_store::{FixedClock, PasswordHash, Store};
+use perksu_store::{FixedClock, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -155,7 +155,7 @@ impl TestApp {
             axum::serve(listener, app).await.expect("server");
         });
         let admin_email = "root@platform.test";
-        let hash = PasswordHash::new(PASSWORD).await.expect("hash");
+        let hash = store.hash_password(PASSWORD).await.expect("hash");
         let mut tx = store.begin().await.expect("begin");
         let admin = tx
             .create_platform_admin(admin_email, &hash)

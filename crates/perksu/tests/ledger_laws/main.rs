@@ -20,7 +20,9 @@ use fresh_db::{FreshDb, Target};
 use model::{Model, Prediction};
 use operations::{operations, Operation};
 use perksu_domain::Account;
-use perksu_store::{PasswordHash, Store, StoreError, SystemClock, VerifyReport};
+use perksu_store::{
+    HasherLimits, PasswordHash, PasswordHasher, Store, StoreError, SystemClock, VerifyReport,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use world::{execute, set_up, snapshot};
@@ -48,7 +50,11 @@ fn check_ledger_laws(target: &Target) {
         .expect("tokio runtime");
     // Hashing is slow on purpose; every user of every case shares this one hash.
     let hash = runtime
-        .block_on(PasswordHash::new("correct horse battery"))
+        .block_on(
+            PasswordHasher::new(HasherLimits::default())
+                .expect("hasher")
+                .hash("correct horse battery"),
+        )
         .expect("password hash");
     // One migrated database, emptied before each case: migrating for every case would take
     // longer than the operations themselves.
