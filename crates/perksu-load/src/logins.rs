@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Client, Url};
 use serde_json::json;
 
-use crate::report::{Outcome, Sample};
+use crate::report::Sample;
 
 /// Sends `total` sign-ins, `concurrency` at a time, to the accounts in turn.
 pub async fn rush(
@@ -54,18 +54,5 @@ async fn sign_in(client: &Client, url: &Url, email: &str, password: &str) -> Sam
         .json(&json!({"email": email, "password": password}))
         .send()
         .await;
-    let outcome = match sent {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            match response.text().await {
-                Ok(body) => Outcome::Status { status, body },
-                Err(error) => Outcome::Failed(error.to_string()),
-            }
-        }
-        Err(error) => Outcome::Failed(error.to_string()),
-    };
-    Sample {
-        latency: started.elapsed(),
-        outcome,
-    }
+    Sample::of(started, sent).await
 }

@@ -19,7 +19,7 @@ use clap::Parser;
 use reqwest::{Client, StatusCode, Url};
 use serde_json::{json, Value};
 
-use crate::report::{Outcome, Report, Sample};
+use crate::report::{Report, Sample};
 
 /// The most recognitions one run may send.
 const MAX_REQUESTS: usize = 200_000;
@@ -361,19 +361,6 @@ impl Run {
         if let Some(prefix) = &self.idempotency_prefix {
             request = request.header("Idempotency-Key", format!("{prefix}-{number}"));
         }
-        let outcome = match request.send().await {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                match response.text().await {
-                    Ok(body) => Outcome::Status { status, body },
-                    Err(error) => Outcome::Failed(error.to_string()),
-                }
-            }
-            Err(error) => Outcome::Failed(error.to_string()),
-        };
-        Sample {
-            latency: started.elapsed(),
-            outcome,
-        }
+        Sample::of(started, request.send().await).await
     }
 }

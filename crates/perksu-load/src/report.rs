@@ -18,6 +18,24 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// The sample of a request sent at `started`, once its whole body has been read.
+    pub async fn of(started: Instant, sent: Result<reqwest::Response, reqwest::Error>) -> Sample {
+        let outcome = match sent {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                match response.text().await {
+                    Ok(body) => Outcome::Status { status, body },
+                    Err(error) => Outcome::Failed(error.to_string()),
+                }
+            }
+            Err(error) => Outcome::Failed(error.to_string()),
+        };
+        Sample {
+            latency: started.elapsed(),
+            outcome,
+        }
+    }
+
     pub fn failed(started: Instant, cause: String) -> Sample {
         Sample {
             latency: started.elapsed(),

@@ -342,7 +342,7 @@ impl TestApp {
 }
 
 /// Runs one statement on the PostgreSQL test database (schema set-up and clean-up).
-async fn run_postgres(base_url: &str, sql: &str) {
+pub async fn run_postgres(base_url: &str, sql: &str) {
     use sqlx::Connection;
     let mut connection = sqlx::PgConnection::connect(base_url)
         .await

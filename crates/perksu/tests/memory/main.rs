@@ -4,6 +4,8 @@
 //!
 //! Peak RSS counts pages, not time, so it is steady enough to assert on a shared machine.
 
+#[path = "../common/mod.rs"]
+mod common;
 #[allow(dead_code)]
 #[path = "../cli/process.rs"]
 mod process;
@@ -11,6 +13,7 @@ mod process;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use common::run_postgres;
 use process::Server;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -332,16 +335,4 @@ fn peak_rss_bytes(pid: u32) -> u64 {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmHWM in /proc status");
     kib * 1024
-}
-
-async fn run_postgres(base_url: &str, sql: &str) {
-    use sqlx::Connection;
-    let mut connection = sqlx::PgConnection::connect(base_url)
-        .await
-        .expect("connect to PERKSU_TEST_POSTGRES_URL");
-    sqlx::query(sql)
-        .execute(&mut connection)
-        .await
-        .expect("schema statement");
-    let _ = connection.close().await;
 }
