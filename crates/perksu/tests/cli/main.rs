@@ -108,6 +108,56 @@ async fn verify_passes_on_a_consistent_database_and_reports_a_corrupted_pool() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_the_requests_in_flight_finish_then_stops_accepting_and_exits_zero() {
+    let db = TempDb::new();
+    // One password worker: the sign-ins below queue behind each other, so most of them are
+    // still in flight when the signal comes.
+    let mut server = Server::start(&db.url, &["--demo", "--password-workers", "1"]);
+    let password = demo_password(&server.banner);
+    let (email, _) = demo_logins(&server.banner).remove(0);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client");
+    let url = format!("{}/api/auth/login", server.base_url);
+    let (answers, mut answered) = tokio::sync::mpsc::unbounded_channel();
+    for _ in 0..16 {
+        let request = client
+            .post(&url)
+            .json(&json!({"email": email, "password": password}));
+        let answers = answers.clone();
+        tokio::spawn(async move {
+            let status = request.send().await.map(|reply| reply.status().as_u16());
+            let _ = answers.send(status.map_err(|e| e.to_string()));
+        });
+    }
+    drop(answers);
+    let first = answered.recv().await.expect("a first answer");
+    assert_eq!(first, Ok(200));
+
+    server.terminate();
+    let mut statuses = vec![first];
+    while let Some(status) = answered.recv().await {
+        statuses.push(status);
+    }
+    assert_eq!(statuses.len(), 16);
+    assert!(
+        statuses.iter().all(|status| *status == Ok(200)),
+        "every request in flight finished: {statuses:?}"
+    );
+    let exit = server.wait_for_exit();
+    assert!(exit.success(), "perksu serve exited with {exit}");
+    assert!(
+        client
+            .get(format!("{}/healthz", server.base_url))
+            .send()
+            .await
+            .is_err(),
+        "a stopped server accepts nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_demo_seeds_an_empty_database_once_and_its_logins_work() {
     let db = TempDb::new();
     let client = reqwest::Client::builder()

@@ -185,6 +185,32 @@ impl Server {
         self._child.0.id()
     }
 
+    /// Sends SIGTERM, as a service manager stopping the server would.
+    #[allow(dead_code)]
+    pub fn terminate(&self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self._child.0.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+    }
+
+    /// Waits for the server to exit by itself, within a deadline.
+    #[allow(dead_code)]
+    pub fn wait_for_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + COMMAND_DEADLINE;
+        loop {
+            if let Some(status) = self._child.0.try_wait().expect("wait for perksu serve") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "perksu serve did not exit within {COMMAND_DEADLINE:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Polls `/healthz` until it answers 200, within a deadline.
     pub async fn wait_until_healthy(&self, client: &reqwest::Client) {
         let url = format!("{}/healthz", self.base_url);
