@@ -85,6 +85,58 @@ async fn sign_ins_past_the_password_queue_get_a_503_with_retry_after_and_later_o
     load.login("maya@acme.example").await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_hundred_clients_that_never_finish_their_headers_do_not_stop_healthz() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("perksu.db").display());
+    let server = Server::start(&url, &[]);
+    let address = server.base_url.trim_start_matches("http://").to_owned();
+    let before = peak_rss_bytes(server.pid());
+    let mut slow = Vec::new();
+    for _ in 0..500 {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+        std::io::Write::write_all(&mut stream, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .expect("half a request");
+        slow.push(stream);
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .expect("client");
+    let started = std::time::Instant::now();
+    let reply = client
+        .get(format!("{}/healthz", server.base_url))
+        .send()
+        .await
+        .expect("healthz answers beside 500 slow clients");
+    let waited = started.elapsed();
+    assert_eq!(reply.status(), 200);
+    let after = peak_rss_bytes(server.pid());
+    eprintln!(
+        "healthz in {waited:?} beside 500 slow clients; peak RSS {:.1} -> {:.1} MiB",
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0
+    );
+    assert!(
+        after - before < 32 * 1024 * 1024,
+        "500 half-open requests cost {} bytes",
+        after - before
+    );
+    // The header read timeout (10 s) ends a connection that never finishes its request: the
+    // server closes it, where it used to wait for ever.
+    let mut first = slow.swap_remove(0);
+    first
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("read timeout");
+    let mut answer = Vec::new();
+    let read = std::io::Read::read_to_end(&mut first, &mut answer);
+    assert!(
+        read.is_ok(),
+        "the server should have closed the half-open connection: {read:?}"
+    );
+    drop(slow);
+}
+
 async fn stays_within_budget(database_url: &str) {
     let server = Server::start(database_url, &["--demo"]);
     let emails = demo_emails(&server.banner);
