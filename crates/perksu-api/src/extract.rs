@@ -109,12 +109,32 @@ async fn read_body<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes,
                     crate::MAX_BODY_BYTES
                 ),
             },
+            _ if body_timed_out(&rejection) => ApiError::Request {
+                status: StatusCode::REQUEST_TIMEOUT,
+                code: "body_timeout",
+                detail: format!(
+                    "The request body did not arrive within {} seconds",
+                    crate::BODY_READ_TIMEOUT.as_secs()
+                ),
+            },
             status => ApiError::Request {
                 status,
                 code: "invalid_body",
                 detail: rejection.body_text(),
             },
         })
+}
+
+/// Whether reading the body failed because the client paused past [`crate::BODY_READ_TIMEOUT`].
+fn body_timed_out(rejection: &axum::extract::rejection::BytesRejection) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {

@@ -10,11 +10,13 @@ mod extract;
 pub mod fulfilment;
 mod movement;
 mod routes;
+mod security_headers;
 pub mod webhooks;
 mod wire;
 
 use std::any::Any;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -23,6 +25,7 @@ use axum::routing::post;
 use axum::Router;
 use perksu_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -151,9 +154,13 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
         .layer(axum::middleware::from_fn(refuse_nul_in_uri))
+        .layer(axum::middleware::from_fn(answer_within_request_timeout))
         .layer(axum::middleware::from_fn(retry_after_when_unavailable))
         .layer(CatchPanicLayer::custom(panic_response))
+        // Outside the panic catcher, so even a bug's 500 carries them.
+        .layer(axum::middleware::map_response(security_headers::add))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -204,8 +211,29 @@ async fn method_not_allowed() -> Response {
     )
 }
 
-/// A percent-encoded NUL in the path or the query would reach the database as text that
-/// PostgreSQL refuses: answer 400 before any handler runs.
+/// How long a client may pause while sending a request body; past it the request gets a 408.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request may take in all; past it the client gets a 503 and may retry (with the
+/// same idempotency key: a movement cut short rolled back, or committed and will replay).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn answer_within_request_timeout(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("request cut short after {REQUEST_TIMEOUT:?}");
+            error::error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "request_timeout",
+                "The server could not answer in time; try again".into(),
+            )
+        }
+    }
+}
+
 /// Seconds a client is told to wait after a 503 (a full password queue, a database gone).
 pub const RETRY_AFTER_SECONDS: u32 = 1;
 
@@ -224,6 +252,8 @@ async fn retry_after_when_unavailable(
     response
 }
 
+/// A percent-encoded NUL in the path or the query would reach the database as text that
+/// PostgreSQL refuses: answer 400 before any handler runs.
 async fn refuse_nul_in_uri(
     request: axum::extract::Request,
     next: axum::middleware::Next,

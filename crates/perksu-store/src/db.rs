@@ -59,6 +59,11 @@ pub fn normalise_url(url: &str) -> Result<(Backend, String), StoreError> {
     Ok((backend, url))
 }
 
+/// How long a request waits for a PostgreSQL connection. While the database is out of reach
+/// the pool keeps trying to connect for this long, then the request gets a 503: short enough
+/// that a client is never left hanging, long enough to ride out a restart's first seconds.
+const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub(crate) struct Pools {
     pub backend: Backend,
     pub read: AnyPool,
@@ -73,7 +78,7 @@ pub(crate) async fn connect(url: &str) -> Result<Pools, StoreError> {
         Backend::Postgres => {
             let pool = AnyPoolOptions::new()
                 .max_connections(32)
-                .acquire_timeout(Duration::from_secs(30))
+                .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
                 .connect_with(options)
                 .await?;
             Ok(Pools {

@@ -1,6 +1,6 @@
 //! The storage layer's error: a domain refusal, or a failure of the database itself.
 
-use perksu_domain::Error;
+use perksu_domain::{Error, ErrorKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -44,9 +44,18 @@ fn constraint_from_sqlite_message(message: &str) -> Option<&str> {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 impl StoreError {
-    /// A write refused by a named constraint that a client can cause, as the refusal to send.
-    /// The database enforces uniqueness; we never pre-check it racily.
+    /// The refusal to send the client, when the error is one a client can act on: a write
+    /// refused by a named constraint it caused (the database enforces uniqueness; we never
+    /// pre-check it racily), or a database that is out of reach for the moment.
     pub fn as_refusal(&self) -> Option<Error> {
+        if self.is_unavailable() {
+            tracing::warn!(error = %self, "database unavailable: answering 503");
+            return Some(Error::new(
+                ErrorKind::Unavailable,
+                "database_unavailable",
+                "The database is not reachable at the moment; try again shortly",
+            ));
+        }
         let constraint = self.constraint()?;
         let refusal = match constraint {
             "tenants_slug_key" | "tenants.slug" => {
@@ -64,5 +73,58 @@ impl StoreError {
             _ => return None,
         };
         Some(refusal)
+    }
+}
+
+impl StoreError {
+    /// Whether the database itself is out of reach (its connection lost, the server shutting
+    /// down or refusing connections, no connection free in time), as opposed to a query it
+    /// refused. The transaction of the request rolled back or never began; whether a `COMMIT`
+    /// that lost its connection took effect is unknown, which is why clients retry with the
+    /// same idempotency key.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(error) => sqlx_error_is_unavailable(error),
+            StoreError::Migration(sqlx::migrate::MigrateError::Execute(error)) => {
+                sqlx_error_is_unavailable(error)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn sqlx_error_is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL's class 08 (connection exception), 57P01..57P03 (administrator command,
+        // crash shutdown, cannot connect now) and 53300 (too many connections).
+        sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_a_refused_query_is_not() {
+        let lost = StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "reset",
+        )));
+        assert!(lost.is_unavailable());
+        let refusal = lost.as_refusal().expect("a refusal");
+        assert_eq!(refusal.kind, ErrorKind::Unavailable);
+        assert_eq!(refusal.code, "database_unavailable");
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!StoreError::Corrupt("x".into()).is_unavailable());
     }
 }

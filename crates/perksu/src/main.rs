@@ -158,9 +158,9 @@ async fn open(database_url: &str) -> anyhow::Result<Store> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let url = &args.database.database_url;
-    let store = Store::open_with(url, Arc::new(SystemClock), args.hasher_limits())
-        .await
-        .with_context(|| format!("opening the database at {url}"))?;
+    let Some(store) = open_waiting(url, args.hasher_limits()).await? else {
+        return Ok(());
+    };
     if args.demo {
         match store.seed_demo().await? {
             Some(logins) => {
@@ -201,6 +201,35 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     Ok(())
 }
+
+/// Opens the store for `serve`, waiting for a PostgreSQL that is not reachable yet (a service
+/// manager may start both at once, or the database may be restarting): each failed attempt says
+/// why on the log and when the next comes. `None` when asked to stop while waiting.
+async fn open_waiting(url: &str, limits: HasherLimits) -> anyhow::Result<Option<Store>> {
+    let mut delay = FIRST_RETRY_DELAY;
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        let error = match Store::open_with(url, Arc::new(SystemClock), limits).await {
+            Ok(store) => return Ok(Some(store)),
+            // A SQLite file that cannot be opened will not open later either.
+            Err(error) if error.is_unavailable() && !url.starts_with("sqlite") => error,
+            Err(error) => {
+                return Err(error).with_context(|| format!("opening the database at {url}"))
+            }
+        };
+        tracing::warn!("database not reachable ({error}); retrying in {delay:?}");
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = &mut stop => return Ok(None),
+        }
+        delay = (delay * 2).min(LAST_RETRY_DELAY);
+    }
+}
+
+/// The wait before the first retry of an unreachable database; it doubles up to the last.
+const FIRST_RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
+const LAST_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Resolves on Ctrl-C or SIGTERM: the listener then stops accepting and open requests finish.
 async fn shutdown_signal() {

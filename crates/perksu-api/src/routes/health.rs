@@ -1,5 +1,7 @@
 //! `GET /healthz`: 200 once the database answers.
 
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -10,6 +12,9 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::AppState;
+
+/// How long `/healthz` waits for the database before it says 503.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(healthz))
@@ -25,14 +30,23 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "Health",
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 async fn healthz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
-    state.store.ping().await.map_err(|error| {
-        tracing::warn!(%error, "health check: database unreachable");
-        ApiError::Request {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "database_unavailable",
-            detail: "The database is not reachable".into(),
+    let unavailable = || ApiError::Request {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "database_unavailable",
+        detail: "The database is not reachable".into(),
+    };
+    // A probe must answer promptly even while connections to a vanished database time out.
+    match tokio::time::timeout(PING_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "health check: database unreachable");
+            return Err(unavailable());
         }
-    })?;
+        Err(_) => {
+            tracing::warn!("health check: the database did not answer within {PING_TIMEOUT:?}");
+            return Err(unavailable());
+        }
+    }
     Ok(Json(Health {
         status: "ok",
         database: state.store.backend().name(),
