@@ -14,3 +14,4 @@ mod database;
 mod nodes;
 mod outage;
 mod proxy;
+mod slow;

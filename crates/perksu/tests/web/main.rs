@@ -6,6 +6,7 @@ mod common;
 
 mod browser;
 mod member_pages;
+mod security_headers;
 
 use serde_json::json;
 
