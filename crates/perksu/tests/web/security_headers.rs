@@ -6,7 +6,6 @@ use serde_json::json;
 
 use crate::backend_tests;
 use crate::browser::{Browser, Page};
-use crate::common::TestApp;
 use crate::ADMIN;
 
 /// Asserts the headers every response must carry; returns its Content-Security-Policy.
