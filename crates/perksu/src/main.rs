@@ -95,8 +95,11 @@ struct MigrateArgs {
     #[command(flatten)]
     database: DatabaseArgs,
     /// Revert the latest applied migration instead (PostgreSQL only).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "to")]
     rollback: bool,
+    /// Apply the pending migrations up to this version only.
+    #[arg(long, value_name = "VERSION")]
+    to: Option<i64>,
 }
 
 #[derive(Args)]
@@ -265,12 +268,26 @@ async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
         println!("Rolled back migration {version}");
         return Ok(());
     }
-    let store = open(url).await?;
+    let store = match args.to {
+        Some(version) => {
+            let store = Store::connect(url, Arc::new(SystemClock)).await?;
+            store.migrate_to(version).await?;
+            println!(
+                "Migrated up to {version:04} ({} backend):",
+                store.backend().name()
+            );
+            store
+        }
+        None => {
+            let store = open(url).await?;
+            println!(
+                "Database is up to date ({} backend):",
+                store.backend().name()
+            );
+            store
+        }
+    };
     let status = store.migration_status().await?;
-    println!(
-        "Database is up to date ({} backend):",
-        store.backend().name()
-    );
     for (version, description) in status.known {
         let mark = if status.applied.contains(&version) {
             "applied"

@@ -6,6 +6,10 @@
 mod catalogue;
 #[path = "../fresh_db/mod.rs"]
 mod fresh_db;
+#[allow(dead_code)]
+#[path = "../cli/process.rs"]
+mod process;
+mod upgrade;
 
 use std::sync::Arc;
 
