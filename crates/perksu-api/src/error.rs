@@ -18,6 +18,9 @@ pub struct ErrorBody {
     pub detail: String,
     /// A stable word for programs, e.g. `insufficient_allocation_pool`.
     pub code: String,
+    /// On a 5xx only: the request's id (its `X-Request-Id`), to quote when reporting it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -83,6 +86,7 @@ pub fn error_response(status: StatusCode, code: &str, detail: String) -> Respons
     let body = ErrorBody {
         detail,
         code: code.to_owned(),
+        request_id: None,
     };
     let mut response = (status, Json(body)).into_response();
     if status == StatusCode::UNAUTHORIZED {

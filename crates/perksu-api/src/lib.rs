@@ -9,6 +9,7 @@ mod expiry_job;
 mod extract;
 pub mod fulfilment;
 mod movement;
+mod request_id;
 mod routes;
 mod security_headers;
 pub mod webhooks;
@@ -26,7 +27,8 @@ use axum::Router;
 use perksu_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -161,7 +163,12 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         // Outside the panic catcher, so even a bug's 500 carries them.
         .layer(axum::middleware::map_response(security_headers::add))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 
@@ -208,6 +215,17 @@ async fn method_not_allowed() -> Response {
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "This endpoint does not accept that method".into(),
+    )
+}
+
+/// The span every log line of a request is written in: its id, method and path (never the
+/// query, the headers or the body, where tokens and passwords travel).
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        request_id = %request_id::of(request),
+        method = %request.method(),
+        path = %request.uri().path(),
     )
 }
 

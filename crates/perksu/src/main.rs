@@ -136,12 +136,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging()?;
     match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => migrate(args).await,
@@ -233,6 +228,25 @@ async fn open_waiting(url: &str, limits: HasherLimits) -> anyhow::Result<Option<
 /// The wait before the first retry of an unreachable database; it doubles up to the last.
 const FIRST_RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
 const LAST_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Logs go to standard error, filtered by `RUST_LOG` (default `info`), as text for a person or,
+/// with `PERKSU_LOG_FORMAT=json`, one JSON object a line for a log collector.
+fn init_logging() -> anyhow::Result<()> {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match std::env::var("PERKSU_LOG_FORMAT").as_deref() {
+        Ok("json") => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        Ok("text") | Err(_) => logs.init(),
+        Ok(other) => anyhow::bail!("PERKSU_LOG_FORMAT must be text or json, not {other:?}"),
+    }
+    Ok(())
+}
 
 /// Resolves on Ctrl-C or SIGTERM: the listener then stops accepting and open requests finish.
 async fn shutdown_signal() {

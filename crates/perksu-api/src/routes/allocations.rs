@@ -94,6 +94,7 @@ impl BulkResultBody {
                 error: Some(ErrorBody {
                     detail: error.detail,
                     code: error.code.to_owned(),
+                    request_id: None,
                 }),
             },
         }

@@ -132,8 +132,14 @@ pub struct Starting {
 impl Starting {
     /// Starts `perksu serve` on a free port without waiting for it to listen.
     pub fn spawn(database_url: &str, extra: &[&str]) -> Starting {
+        Starting::spawn_with_env(database_url, extra, &[])
+    }
+
+    /// The same, with these environment variables set (over the defaults of [`command`]).
+    pub fn spawn_with_env(database_url: &str, extra: &[&str], env: &[(&str, &str)]) -> Starting {
         let mut child = KillOnDrop(
             command()
+                .envs(env.iter().copied())
                 .args([
                     "serve",
                     "--listen",
@@ -253,6 +259,15 @@ impl Server {
     #[allow(dead_code)]
     pub fn wait_for_log(&self, text: &str) -> String {
         wait_for_log(&self.stderr, text)
+    }
+
+    /// Everything the server has logged so far.
+    #[allow(dead_code)]
+    pub fn log(&self) -> String {
+        self.stderr
+            .lock()
+            .map(|log| log.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
     }
 
     /// Kills the server with SIGKILL, as a crash or the OOM killer would, and reaps it.

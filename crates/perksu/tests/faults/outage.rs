@@ -242,8 +242,16 @@ async fn an_unreachable_postgres_is_waited_for_at_start_and_reported_by_healthz_
             .expect("/healthz answers while the database is gone");
         let waited = asked.elapsed();
         assert_eq!(reply.status(), 503);
+        let request_id = reply.headers()["x-request-id"]
+            .to_str()
+            .expect("an id")
+            .to_owned();
         let body: serde_json::Value = reply.json().await.expect("JSON");
         assert_eq!(body["code"], "database_unavailable", "{body}");
+        assert_eq!(
+            body["request_id"], request_id,
+            "a 5xx body names its request"
+        );
         assert!(waited < Duration::from_secs(3), "/healthz took {waited:?}");
         eprintln!("database unreachable mid-run: /healthz answered 503 in {waited:?}");
         proxy.up();
