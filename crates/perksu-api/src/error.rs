@@ -79,6 +79,7 @@ fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
     }
 }
 
@@ -102,7 +103,17 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::Refused(error) => {
-                error_response(status_of(error.kind), error.code, error.detail)
+                let mut response = error_response(status_of(error.kind), error.code, error.detail);
+                if let ErrorKind::TooManyRequests {
+                    retry_after_seconds,
+                } = error.kind
+                {
+                    response.headers_mut().insert(
+                        axum::http::header::RETRY_AFTER,
+                        axum::http::HeaderValue::from(retry_after_seconds),
+                    );
+                }
+                response
             }
             ApiError::Request {
                 status,

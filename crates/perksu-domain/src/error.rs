@@ -37,6 +37,8 @@ pub enum ErrorKind {
     Conflict,
     /// The server cannot take the request now; the client may retry shortly (503).
     Unavailable,
+    /// Too many attempts; the client may try again after this many seconds (429).
+    TooManyRequests { retry_after_seconds: u64 },
 }
 
 /// A refusal with a stable machine `code` and a human `detail`.

@@ -30,6 +30,7 @@ mod redemptions;
 mod reports;
 mod rows;
 mod sessions;
+mod sign_in_throttle;
 mod social;
 mod tenant_programs;
 mod tenants;
@@ -76,6 +77,7 @@ pub use redemption_reads::{RedemptionAnalytics, RedemptionEventRow, RedemptionFi
 pub use redemptions::{Confirmation, OrderCommand, RedemptionRow, TransitionRequest};
 pub use reports::{ReportPeriod, UsageQuery, UsageReport, UsageRow, UsageTotals};
 pub use sessions::Login;
+pub use sign_in_throttle::SignInLimits;
 pub use social::{
     BadgeCount, BadgeRow, CommentRow, NewBadge, ReactionCounts, ReactionState, RecipientShare,
     RecognitionStats, RecognitionView, TypeCounts, REACTION_KINDS,
@@ -101,6 +103,7 @@ struct Inner {
     pools: db::Pools,
     clock: Arc<dyn Clock>,
     passwords: PasswordHasher,
+    sign_ins: sign_in_throttle::SignInThrottle,
 }
 
 impl Store {
@@ -117,11 +120,13 @@ impl Store {
     ) -> StoreResult<Store> {
         let pools = db::connect(url).await?;
         let passwords = PasswordHasher::new(limits)?;
+        let sign_ins = sign_in_throttle::SignInThrottle::new(limits.sign_ins, clock.clone());
         Ok(Store {
             inner: Arc::new(Inner {
                 pools,
                 clock,
                 passwords,
+                sign_ins,
             }),
         })
     }

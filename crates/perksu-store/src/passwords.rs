@@ -17,6 +17,7 @@ use rand::rngs::OsRng;
 use tokio::sync::oneshot;
 
 use crate::error::{StoreError, StoreResult};
+use crate::sign_in_throttle::SignInLimits;
 
 /// The largest Argon2 memory cost (KiB) a stored hash may ask for: a hash that wants more is
 /// not verified (it cannot have been made here), so no stored row can make a worker grow.
@@ -39,6 +40,9 @@ pub struct HasherLimits {
     pub workers: usize,
     /// Requests that may wait for a worker; past it they are refused with 503.
     pub queue: usize,
+    /// How often an account and a client address may try to sign in, checked before the
+    /// hasher is asked.
+    pub sign_ins: SignInLimits,
 }
 
 impl Default for HasherLimits {
@@ -48,6 +52,7 @@ impl Default for HasherLimits {
         HasherLimits {
             workers: cores,
             queue: 1024,
+            sign_ins: SignInLimits::default(),
         }
     }
 }
@@ -226,6 +231,7 @@ mod tests {
         PasswordHasher::new(HasherLimits {
             workers: 1,
             queue: 4,
+            sign_ins: SignInLimits::default(),
         })
         .unwrap()
     }

@@ -2,6 +2,8 @@
 //!
 //! A token is 32 random bytes shown to the client once; the database keeps only its SHA-256.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use perksu_domain::{Error, ErrorKind, UserStatus};
 use rand::rngs::OsRng;
@@ -10,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::Timestamp;
 use crate::error::{StoreError, StoreResult};
+use crate::sign_in_throttle::Throttled;
 use crate::users::{UserRow, USER_COLUMNS};
 use crate::Store;
 
@@ -33,8 +36,18 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0CVZwMMnbtWZEmoZh9Yc1MmQBmx2vV1QXrdVf8mWYq8";
 
 impl Store {
-    pub async fn login(&self, email: &str, password: &str) -> StoreResult<Login> {
+    /// Signs in `email` with `password`, attempted from `address` (when the HTTP layer knows
+    /// it). Throttled attempts are refused before any password is hashed.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> StoreResult<Login> {
         let email = email.trim().to_lowercase();
+        if let Err(throttled) = self.inner.sign_ins.attempt(&email, address) {
+            return Err(self.refuse_throttled(throttled).await);
+        }
         let sql = format!("select {USER_COLUMNS}, password_hash from users where email = $1");
         let row = sqlx::query(&sql)
             .bind(&email)
@@ -106,5 +119,41 @@ impl Store {
             .execute(self.write_pool())
             .await?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// The 429 for a throttled sign-in, after writing its `security_events` row when it opens
+    /// an episode. A failed write is logged and the attempt refused all the same.
+    async fn refuse_throttled(&self, throttled: Throttled) -> StoreError {
+        if throttled.first_of_episode {
+            let written = sqlx::query(
+                "insert into security_events (id, kind, scope, subject, retry_after_seconds, \
+                 occurred_at) values ($1, 'login_throttled', $2, $3, $4, $5)",
+            )
+            .bind(crate::tx::new_id())
+            .bind(throttled.scope.as_str())
+            .bind(&throttled.subject)
+            .bind(i64::try_from(throttled.retry_after_seconds).unwrap_or(i64::MAX))
+            .bind(Timestamp::from(self.clock_now()).as_str().to_owned())
+            .execute(self.write_pool())
+            .await;
+            if let Err(error) = written {
+                tracing::warn!(%error, "could not record a throttled sign-in");
+            }
+            tracing::warn!(
+                scope = throttled.scope.as_str(),
+                retry_after_seconds = throttled.retry_after_seconds,
+                "sign-ins throttled"
+            );
+        }
+        let seconds = throttled.retry_after_seconds;
+        StoreError::from(Error::new(
+            ErrorKind::TooManyRequests {
+                retry_after_seconds: seconds,
+            },
+            "too_many_login_attempts",
+            format!("Too many sign-in attempts; try again in {seconds} seconds"),
+        ))
     }
 }

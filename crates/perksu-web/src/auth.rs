@@ -1,9 +1,12 @@
 //! Signing in and out, and the home address that sends each role to its own pages.
 
 use askama::Template;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
 use perksu_domain::Role;
 use serde::Deserialize;
 
@@ -85,6 +88,7 @@ pub struct LoginFields {
 pub async fn login(
     State(state): State<WebState>,
     headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     PlainForm(form): PlainForm<LoginFields>,
 ) -> Response {
     let cookie_token = cookie(&headers, LOGIN_CSRF_COOKIE);
@@ -112,7 +116,12 @@ pub async fn login(
         }
         return response;
     }
-    match state.store.login(&form.email, &form.password).await {
+    let address = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
+    match state
+        .store
+        .login(&form.email, &form.password, address)
+        .await
+    {
         Ok(login) => {
             let mut response = Redirect::to(home_of(login.user.role)).into_response();
             let headers = response.headers_mut();

@@ -3,11 +3,14 @@
 use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use perksu_api::AppState;
-use perksu_store::{HasherLimits, Store, SystemClock, DEFAULT_DATABASE_URL, DEMO_PASSWORD};
+use perksu_store::{
+    HasherLimits, SignInLimits, Store, SystemClock, DEFAULT_DATABASE_URL, DEMO_PASSWORD,
+};
 use tracing_subscriber::EnvFilter;
 
 mod server;
@@ -78,6 +81,22 @@ struct ServeArgs {
     #[arg(long, env = "PERKSU_PASSWORD_QUEUE", default_value_t = 1024,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     password_queue: u32,
+    /// Sign-in attempts an account (its email, known or not) may make at once...
+    #[arg(long, env = "PERKSU_LOGIN_ACCOUNT_BURST", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    login_account_burst: u32,
+    /// ...and the seconds until it may make one more; past the limit, 429 with Retry-After.
+    #[arg(long, env = "PERKSU_LOGIN_ACCOUNT_REFILL_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    login_account_refill_seconds: u64,
+    /// Sign-in attempts one client address may make at once...
+    #[arg(long, env = "PERKSU_LOGIN_ADDRESS_BURST", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    login_address_burst: u32,
+    /// ...and the milliseconds until it may make one more.
+    #[arg(long, env = "PERKSU_LOGIN_ADDRESS_REFILL_MS", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
+    login_address_refill_ms: u64,
 }
 
 impl ServeArgs {
@@ -86,6 +105,12 @@ impl ServeArgs {
         HasherLimits {
             workers: self.password_workers.map_or(default.workers, usize::from),
             queue: self.password_queue as usize,
+            sign_ins: SignInLimits {
+                account_burst: self.login_account_burst,
+                account_refill: Duration::from_secs(self.login_account_refill_seconds),
+                address_burst: self.login_address_burst,
+                address_refill: Duration::from_millis(self.login_address_refill_ms),
+            },
         }
     }
 }
@@ -226,8 +251,8 @@ async fn open_waiting(url: &str, limits: HasherLimits) -> anyhow::Result<Option<
 }
 
 /// The wait before the first retry of an unreachable database; it doubles up to the last.
-const FIRST_RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
-const LAST_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(250);
+const LAST_RETRY_DELAY: Duration = Duration::from_secs(5);
 
 /// Logs go to standard error, filtered by `RUST_LOG` (default `info`), as text for a person or,
 /// with `PERKSU_LOG_FORMAT=json`, one JSON object a line for a log collector.

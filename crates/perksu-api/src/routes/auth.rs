@@ -1,7 +1,10 @@
 //! Login, logout and "who am I" under `/api/auth`.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
+use axum::Extension;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -38,12 +41,19 @@ pub struct LoginResponse {
 /// Exchange an email and password for a bearer token.
 #[utoipa::path(post, path = "/login", tag = "Auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+        (status = 429, description = "Too many sign-in attempts for this account or address; \
+            retry after `Retry-After` seconds", body = ErrorBody),
         (status = 503, description = "Too many sign-ins at once; retry after `Retry-After` seconds", body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     AppJson(request): AppJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let login = state.store.login(&request.email, &request.password).await?;
+    let address = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
+    let login = state
+        .store
+        .login(&request.email, &request.password, address)
+        .await?;
     Ok(Json(LoginResponse {
         access_token: login.access_token,
         token_type: "bearer",

@@ -3,6 +3,7 @@
 
 mod logs;
 mod process;
+mod throttle;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,12 +59,15 @@ async fn admin_create_reads_the_password_from_stdin_and_the_admin_can_log_in() {
         .await
         .expect("open");
     let login = store
-        .login("x@y.test", ADMIN_PASSWORD)
+        .login("x@y.test", ADMIN_PASSWORD, None)
         .await
         .expect("the new admin logs in with the password typed on stdin");
     assert_eq!(login.user.role, Role::PlatformAdmin);
     assert!(
-        store.login("x@y.test", "not the password").await.is_err(),
+        store
+            .login("x@y.test", "not the password", None)
+            .await
+            .is_err(),
         "a wrong password must not log in"
     );
     store.close().await;
@@ -347,7 +351,7 @@ impl TempDb {
             .await
             .expect("open");
         let admin = store
-            .login(admin_email, ADMIN_PASSWORD)
+            .login(admin_email, ADMIN_PASSWORD, None)
             .await
             .expect("admin login")
             .user

@@ -25,6 +25,15 @@ const LOGINS: usize = 256;
 const RECOGNITIONS: usize = 3000;
 const DEMO_PASSWORD: &str = "perksu-demo";
 
+/// These tests measure what sign-ins cost, not how they are throttled (see the cli suite):
+/// limits no rush here reaches.
+const UNTHROTTLED: &[&str] = &[
+    "--login-account-burst",
+    "1000000",
+    "--login-address-burst",
+    "1000000",
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_memory_stays_within_budget_through_a_login_rush_a_storm_and_a_burst() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -55,7 +64,11 @@ async fn sign_ins_past_the_password_queue_get_a_503_with_retry_after_and_later_o
     let url = format!("sqlite://{}", dir.path().join("perksu.db").display());
     let server = Server::start(
         &url,
-        &["--demo", "--password-workers", "1", "--password-queue", "1"],
+        &[
+            &["--demo", "--password-workers", "1", "--password-queue", "1"],
+            UNTHROTTLED,
+        ]
+        .concat(),
     );
     let load = Load {
         client: reqwest::Client::builder()
@@ -138,7 +151,7 @@ async fn five_hundred_clients_that_never_finish_their_headers_do_not_stop_health
 }
 
 async fn stays_within_budget(database_url: &str) {
-    let server = Server::start(database_url, &["--demo"]);
+    let server = Server::start(database_url, &[&["--demo"], UNTHROTTLED].concat());
     let emails = demo_emails(&server.banner);
     assert!(emails.len() >= 4, "demo logins: {:?}", server.banner);
     let client = reqwest::Client::builder()

@@ -47,6 +47,24 @@ backend_tests! {
         browser.get("/admin").await.assert_redirect("/login");
     }
 
+    async fn past_ten_attempts_the_login_page_says_to_wait(app: TestApp) {
+        app.company("acme", json!(0)).await;
+        let mut browser = Browser::new(&app);
+        // The harness signed the admin in once already: nine more make the account's ten.
+        for _ in 0..9 {
+            browser.log_in(ADMIN, "not the password").await.assert_status(401);
+        }
+        // The store's clock stands still in tests, so the account's wait never runs out.
+        let reply = browser.log_in(ADMIN, PASSWORD).await;
+        reply
+            .assert_status(429)
+            .assert_contains("Too many sign-in attempts; try again in 60 seconds")
+            .assert_contains(ADMIN);
+        assert!(reply.set_cookie("perksu_session").is_none());
+        // Another account is not held up.
+        Browser::signed_in(&app, "manager@acme.test").await;
+    }
+
     async fn a_login_post_without_its_form_token_is_refused(app: TestApp) {
         let mut browser = Browser::new(&app);
         browser.get("/login").await.assert_status(200);
