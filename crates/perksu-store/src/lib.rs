@@ -29,6 +29,7 @@ mod redemption_reads;
 mod redemptions;
 mod reports;
 mod rows;
+mod security_events;
 mod sessions;
 mod sign_in_throttle;
 mod social;
@@ -76,6 +77,7 @@ pub use recognitions::{NewRecognition, RecipientRow, RecognitionRow};
 pub use redemption_reads::{RedemptionAnalytics, RedemptionEventRow, RedemptionFilter, TopItem};
 pub use redemptions::{Confirmation, OrderCommand, RedemptionRow, TransitionRequest};
 pub use reports::{ReportPeriod, UsageQuery, UsageReport, UsageRow, UsageTotals};
+pub use security_events::SecurityEventRow;
 pub use sessions::Login;
 pub use sign_in_throttle::SignInLimits;
 pub use social::{

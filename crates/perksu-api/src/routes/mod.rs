@@ -17,6 +17,7 @@ pub mod recognitions;
 pub mod redemptions;
 pub mod reports;
 pub mod rewards;
+pub mod security_events;
 pub mod tenants;
 pub mod users;
 pub mod wallets;

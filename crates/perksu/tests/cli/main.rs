@@ -116,8 +116,17 @@ async fn verify_passes_on_a_consistent_database_and_reports_a_corrupted_pool() {
 async fn sigterm_lets_the_requests_in_flight_finish_then_stops_accepting_and_exits_zero() {
     let db = TempDb::new();
     // One password worker: the sign-ins below queue behind each other, so most of them are
-    // still in flight when the signal comes.
-    let mut server = Server::start(&db.url, &["--demo", "--password-workers", "1"]);
+    // still in flight when the signal comes. All are one account's: its throttle is raised.
+    let mut server = Server::start(
+        &db.url,
+        &[
+            "--demo",
+            "--password-workers",
+            "1",
+            "--login-account-burst",
+            "100",
+        ],
+    );
     let password = demo_password(&server.banner);
     let (email, _) = demo_logins(&server.banner).remove(0);
     let client = reqwest::Client::builder()

@@ -61,8 +61,23 @@ backend_tests! {
             .assert_contains("Too many sign-in attempts; try again in 60 seconds")
             .assert_contains(ADMIN);
         assert!(reply.set_cookie("perksu_session").is_none());
+        browser.log_in(ADMIN, PASSWORD).await.assert_status(429);
         // Another account is not held up.
         Browser::signed_in(&app, "manager@acme.test").await;
+
+        // One audit row for the episode, for platform admins only.
+        let events = app.get("/api/security-events", &app.admin_token).await;
+        events.assert_status(200);
+        let events = events.body.as_array().cloned().unwrap_or_default();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["kind"], "login_throttled");
+        assert_eq!(events[0]["scope"], "account");
+        assert_eq!(events[0]["subject"], ADMIN);
+        assert_eq!(events[0]["retry_after_seconds"], 60);
+        let manager = app.login("manager@acme.test").await;
+        app.get("/api/security-events", &manager)
+            .await
+            .assert_error(403, "forbidden");
     }
 
     async fn a_login_post_without_its_form_token_is_refused(app: TestApp) {
