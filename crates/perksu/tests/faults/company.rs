@@ -76,6 +76,24 @@ impl Api {
         Ok(Answer { status, body })
     }
 
+    /// The manager recognises with `body` under `key`; `Err` when the server gave no answer.
+    pub async fn recognise_keyed(
+        &self,
+        company: &Company,
+        body: &Value,
+        key: &str,
+    ) -> Result<Answer, reqwest::Error> {
+        let token = &company.manager.token;
+        self.try_send(
+            Method::POST,
+            "/api/recognitions",
+            token,
+            Some(body),
+            Some(key),
+        )
+        .await
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Answer {
         self.try_send(Method::GET, path, token, None, None)
             .await

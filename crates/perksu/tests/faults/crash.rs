@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
-use reqwest::Method;
 use tokio::sync::Notify;
 
 use crate::company::{recognition, Answer, Api, Company};
@@ -59,15 +58,7 @@ async fn crash_and_recover(db: &Database) {
             let (acknowledged, enough) = (acknowledged.clone(), enough.clone());
             async move {
                 let body = recognition(&company, i);
-                let answer = api
-                    .try_send(
-                        Method::POST,
-                        "/api/recognitions",
-                        &company.manager.token,
-                        Some(&body),
-                        Some(&key(i)),
-                    )
-                    .await;
+                let answer = api.recognise_keyed(&company, &body, &key(i)).await;
                 if answer.as_ref().is_ok_and(|answer| answer.status == 200)
                     && acknowledged.fetch_add(1, Ordering::SeqCst) + 1 == KILL_AFTER
                 {
@@ -103,13 +94,7 @@ async fn crash_and_recover(db: &Database) {
     let mut ids = BTreeSet::new();
     for i in 0..REQUESTS {
         let retried = api
-            .try_send(
-                Method::POST,
-                "/api/recognitions",
-                &company.manager.token,
-                Some(&recognition(&company, i)),
-                Some(&key(i)),
-            )
+            .recognise_keyed(&company, &recognition(&company, i), &key(i))
             .await
             .expect("the new server answers");
         retried.assert_status(200);

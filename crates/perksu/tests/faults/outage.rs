@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
-use reqwest::{Method, Url};
+use reqwest::Url;
 use sqlx::{Connection, PgConnection};
 use tokio::sync::watch;
 
@@ -65,13 +65,7 @@ async fn terminated_postgres_connections_cost_503s_and_nothing_else() {
             let (api, company, answered) = (api.clone(), company.clone(), answered.clone());
             async move {
                 let answer = api
-                    .try_send(
-                        Method::POST,
-                        "/api/recognitions",
-                        &company.manager.token,
-                        Some(&recognition(&company, i)),
-                        Some(&key(i)),
-                    )
+                    .recognise_keyed(&company, &recognition(&company, i), &key(i))
                     .await
                     .unwrap_or_else(|error| panic!("recognition {i} got no answer: {error}"));
                 answered.send_modify(|count| *count += 1);
@@ -106,13 +100,7 @@ async fn terminated_postgres_connections_cost_503s_and_nothing_else() {
     let mut retried_ids = std::collections::BTreeSet::new();
     for i in 0..REQUESTS {
         let retried = api
-            .try_send(
-                Method::POST,
-                "/api/recognitions",
-                &company.manager.token,
-                Some(&recognition(&company, i)),
-                Some(&key(i)),
-            )
+            .recognise_keyed(&company, &recognition(&company, i), &key(i))
             .await
             .expect("the server answers after the outage");
         retried.assert_status(200);

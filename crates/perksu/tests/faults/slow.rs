@@ -4,7 +4,6 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use reqwest::Method;
 use serde_json::json;
 use sqlx::{Connection, PgConnection};
 
@@ -81,13 +80,7 @@ async fn a_request_held_past_the_request_timeout_gets_a_503_and_moves_nothing() 
     .expect("lock the pool row");
     let sent = Instant::now();
     let held = api
-        .try_send(
-            Method::POST,
-            "/api/recognitions",
-            &company.manager.token,
-            Some(&body),
-            Some("held-1"),
-        )
+        .recognise_keyed(&company, &body, "held-1")
         .await
         .expect("an answer, not a hang");
     let waited = sent.elapsed();
@@ -103,13 +96,7 @@ async fn a_request_held_past_the_request_timeout_gets_a_503_and_moves_nothing() 
     assert_eq!(api.pool(&company.manager.token).await, 1000);
     assert_eq!(company.wallets_total(&api).await, 0);
     let retried = api
-        .try_send(
-            Method::POST,
-            "/api/recognitions",
-            &company.manager.token,
-            Some(&body),
-            Some("held-1"),
-        )
+        .recognise_keyed(&company, &body, "held-1")
         .await
         .expect("the retry is answered");
     retried.assert_status(200);
