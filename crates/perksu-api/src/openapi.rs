@@ -187,3 +187,100 @@ fn common_response(common: &CommonResponse) -> Response {
     }
     response.build()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn document() -> Value {
+        serde_json::to_value(crate::openapi()).expect("the document serialises")
+    }
+
+    fn operations(document: &Value) -> Vec<(String, String, &Value)> {
+        let paths = document["paths"].as_object().expect("paths");
+        paths
+            .iter()
+            .flat_map(|(path, item)| {
+                let item = item.as_object().expect("path item");
+                item.iter()
+                    .map(move |(method, operation)| (method.clone(), path.clone(), operation))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_operation_declares_the_answers_of_the_layers_around_its_handler() {
+        let document = document();
+        for (method, path, operation) in operations(&document) {
+            let responses = &operation["responses"];
+            let public = super::PUBLIC_PATHS.contains(&path.as_str());
+            for status in ["400", "503"] {
+                assert!(
+                    responses.get(status).is_some(),
+                    "{method} {path}: no {status}"
+                );
+            }
+            if public {
+                assert_eq!(
+                    operation["security"],
+                    serde_json::json!([]),
+                    "{method} {path}"
+                );
+            } else {
+                assert!(operation.get("security").is_none(), "{method} {path}");
+                assert!(responses.get("401").is_some(), "{method} {path}: no 401");
+            }
+            if operation.get("requestBody").is_some() {
+                for status in ["408", "413"] {
+                    assert!(
+                        responses.get(status).is_some(),
+                        "{method} {path}: no {status}"
+                    );
+                }
+            }
+            let idempotent = operation["parameters"]
+                .as_array()
+                .is_some_and(|parameters| {
+                    parameters
+                        .iter()
+                        .any(|p| p["name"] == super::IDEMPOTENCY_KEY)
+                });
+            if idempotent {
+                assert!(responses.get("409").is_some(), "{method} {path}: no 409");
+            }
+        }
+        let unavailable = &document["components"]["responses"]["Unavailable"];
+        assert!(unavailable["headers"].get("Retry-After").is_some());
+    }
+
+    #[test]
+    fn the_amount_pattern_accepts_exactly_what_points_parse_reads() {
+        let pattern = regex::Regex::new(super::super::wire::AMOUNT_PATTERN).expect("a regex");
+        let texts = [
+            "0",
+            "1000",
+            "12.5",
+            "12.50",
+            "007",
+            "9999999999999.99",
+            "",
+            "-1",
+            "1.",
+            ".5",
+            "1.234",
+            "1e3",
+            " 1",
+            "1 ",
+            "+1",
+            "10000000000000",
+            "1,5",
+        ];
+        for text in texts {
+            assert_eq!(
+                pattern.is_match(text),
+                perksu_domain::Points::parse(text).is_ok(),
+                "{text:?}"
+            );
+        }
+    }
+}
