@@ -9,6 +9,7 @@ mod expiry_job;
 mod extract;
 pub mod fulfilment;
 mod movement;
+mod openapi;
 mod request_id;
 mod routes;
 mod security_headers;
@@ -29,8 +30,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, ErrorBody};
@@ -77,35 +77,9 @@ pub fn spawn_background_jobs(state: &AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Perksu Points",
-        description = "The points economy of a multi-tenant employee-recognition platform. \
-                       Amounts are decimal strings with at most two decimals; requests accept \
-                       a JSON number or a string."
-    ),
-    modifiers(&BearerAuth),
-    security(("bearer" = [])),
-    components(schemas(ErrorBody))
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
 /// The API's routes and their OpenAPI document.
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(routes::health::router())
         .nest("/api/auth", routes::auth::router())
         .nest("/api/tenants", routes::tenants::router())
@@ -127,7 +101,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/api/v1/points", routes::alerts::router())
         .nest("/api/v1/points", routes::allocations::router())
         .nest("/api/v1/points", routes::reports::router())
-        .split_for_parts()
+        .split_for_parts();
+    openapi::add_common_responses(&mut document);
+    (router, document)
 }
 
 /// The OpenAPI document, as served at `/api/openapi.json`.

@@ -7,10 +7,41 @@ use utoipa::ToSchema;
 
 /// An amount as a client sends it: a JSON number (`1000`, `12.5`) or a decimal string
 /// (`"1000"`). Parsed exactly, never through a float: a number is read from its own text.
-#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(transparent)]
-#[schema(value_type = String, example = "1000")]
 pub struct AmountField(Box<RawValue>);
+
+/// The amounts a client may send, as the document states them: a decimal string or a JSON
+/// number, never negative, at most two decimals and at most [`Points::MAX`]. A field that
+/// must be positive also refuses zero, with a 400.
+impl utoipa::PartialSchema for AmountField {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Type};
+        let text = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(AMOUNT_PATTERN))
+            .examples(["1000", "12.50"]);
+        let number = ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .minimum(Some(0))
+            .maximum(Some(MAX_AMOUNT));
+        AnyOfBuilder::new()
+            .item(text)
+            .item(number)
+            .description(Some(
+                "A decimal string or a JSON number: not negative, at most two decimals, at most \
+                 9999999999999.99.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for AmountField {}
+
+/// A decimal string of at most 13 whole digits and 2 decimals: what `Points::parse` reads.
+pub(crate) const AMOUNT_PATTERN: &str = r"^[0-9]{1,13}(\.[0-9]{1,2})?$";
+/// [`Points::MAX`] as a JSON number.
+const MAX_AMOUNT: f64 = 9_999_999_999_999.99;
 
 impl AmountField {
     fn parse(&self, field: &str) -> Result<Points, Error> {

@@ -146,6 +146,32 @@ pub struct BulkRefusalBody {
     results: Vec<BulkResultBody>,
 }
 
+/// The 400 of a bulk allocation: its refusal with every entry's result, or the plain error
+/// body of a request refused before any entry was looked at (malformed JSON, a bad note).
+pub struct BulkBadRequestBody;
+
+impl utoipa::PartialSchema for BulkBadRequestBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, Ref};
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name(BulkRefusalBody::name()))
+            .item(Ref::from_schema_name(ErrorBody::name()))
+            .into()
+    }
+}
+
+impl ToSchema for BulkBadRequestBody {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::Schema>)>) {
+        use utoipa::PartialSchema;
+        schemas.push((
+            BulkRefusalBody::name().into_owned(),
+            BulkRefusalBody::schema(),
+        ));
+        BulkRefusalBody::schemas(schemas);
+        schemas.push((ErrorBody::name().into_owned(), ErrorBody::schema()));
+    }
+}
+
 const BULK_REFUSED: &str = "bulk_allocation_refused";
 
 impl BulkRefusalBody {
@@ -176,7 +202,8 @@ impl BulkRefusalBody {
 #[utoipa::path(post, path = "/bulk-allocate", tag = "Points",
     params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
     request_body = BulkAllocateRequest,
-    responses((status = 200, body = BulkAllocateResponse), (status = 400, body = BulkRefusalBody),
+    responses((status = 200, body = BulkAllocateResponse), (status = 400, body = BulkBadRequestBody,
+                description = "`bulk_allocation_refused` with every entry's result, or a malformed request"),
               (status = 403, body = ErrorBody)))]
 async fn bulk_allocate(
     State(state): State<AppState>,

@@ -166,8 +166,10 @@ pub struct CreateBudgetRequest {
     /// 1 to 120 characters.
     name: String,
     /// 2000 to 2100.
+    #[schema(minimum = 2000, maximum = 2100)]
     fiscal_year: i64,
     /// 1 to 4, or null for a whole year.
+    #[schema(minimum = 1, maximum = 4)]
     fiscal_quarter: Option<i64>,
     /// Zero or more.
     total_points: AmountField,
@@ -239,10 +241,11 @@ async fn get_budget(
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateBudgetRequest {
     name: Option<String>,
+    #[schema(minimum = 2000, maximum = 2100)]
     fiscal_year: Option<i64>,
     /// Null makes it a whole-year budget.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 4)]
     fiscal_quarter: Option<Option<i64>>,
     /// Never below what is already split.
     total_points: Option<AmountField>,

@@ -50,7 +50,8 @@ pub struct CreateDepartmentRequest {
 /// Create a department (tenant manager, or platform admin naming the tenant).
 #[utoipa::path(post, path = "/", tag = "Departments", request_body = CreateDepartmentRequest,
     responses((status = 201, body = DepartmentBody), (status = 400, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
 async fn create_department(
     State(state): State<AppState>,
     auth: Auth,

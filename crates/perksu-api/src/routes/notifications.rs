@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AppJson, AppQuery, Auth};
 use crate::movement;
 use crate::AppState;
@@ -104,7 +104,7 @@ pub struct MarkReadResponse {
 
 /// Mark one notification, or all of them, read.
 #[utoipa::path(post, path = "/read", tag = "Notifications", request_body = MarkReadRequest,
-    responses((status = 200, body = MarkReadResponse)))]
+    responses((status = 200, body = MarkReadResponse), (status = 404, body = ErrorBody)))]
 async fn mark_read(
     State(state): State<AppState>,
     auth: Auth,

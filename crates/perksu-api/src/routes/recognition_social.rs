@@ -261,7 +261,8 @@ pub struct CommentsQuery {
 /// The comments on a recognition, oldest first.
 #[utoipa::path(get, path = "/{id}/comments", tag = "Recognitions",
     params(("id" = String, Path), CommentsQuery),
-    responses((status = 200, body = Vec<CommentBody>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<CommentBody>), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
 async fn list_comments(
     State(state): State<AppState>,
     auth: Auth,
@@ -290,7 +291,7 @@ pub struct CommentRequest {
 #[utoipa::path(post, path = "/{id}/comments", tag = "Recognitions",
     params(("id" = String, Path)), request_body = CommentRequest,
     responses((status = 201, body = CommentBody), (status = 400, body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn add_comment(
     State(state): State<AppState>,
     auth: Auth,
@@ -334,7 +335,7 @@ pub struct ReactionRequest {
 #[utoipa::path(post, path = "/{id}/reactions", tag = "Recognitions",
     params(("id" = String, Path)), request_body = ReactionRequest,
     responses((status = 200, body = ReactionsBody), (status = 400, body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn react(
     State(state): State<AppState>,
     auth: Auth,
@@ -352,7 +353,8 @@ async fn react(
 /// Take back one's reaction of this kind; 404 when the caller had none.
 #[utoipa::path(delete, path = "/{id}/reactions/{kind}", tag = "Recognitions",
     params(("id" = String, Path), ("kind" = String, Path)),
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
 async fn unreact(
     State(state): State<AppState>,
     auth: Auth,

@@ -196,7 +196,8 @@ pub struct CatalogueParams {
 
 /// Browse the caller's tenant's catalogue, priced in points.
 #[utoipa::path(get, path = "/", tag = "Rewards", params(CatalogueParams),
-    responses((status = 200, body = Vec<RewardBody>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Vec<RewardBody>), (status = 400, body = ErrorBody),
+              (status = 403, body = ErrorBody)))]
 async fn list_rewards(
     State(state): State<AppState>,
     auth: Auth,
@@ -233,7 +234,8 @@ async fn list_rewards(
 
 /// One reward of the caller's tenant.
 #[utoipa::path(get, path = "/{id}", tag = "Rewards", params(("id" = String, Path)),
-    responses((status = 200, body = RewardBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = RewardBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
 async fn get_reward(
     State(state): State<AppState>,
     auth: Auth,

@@ -208,6 +208,7 @@ pub struct UpdateTenantRequest {
     redemptions_paused: Option<bool>,
     redemption_confirmation_required: Option<bool>,
     /// 1 to 8760.
+    #[schema(minimum = 1, maximum = 8760)]
     redemption_timeout_hours: Option<i64>,
     /// Null switches lead low-balance alerts off.
     #[serde(default, deserialize_with = "present")]
