@@ -208,6 +208,25 @@ mod tests {
             .collect()
     }
 
+    /// The committed document; a change to the API's contract shows as a diff of this file.
+    const SNAPSHOT: &str = include_str!("../../../docs/openapi.json");
+    const SNAPSHOT_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+
+    #[test]
+    fn the_document_is_the_committed_snapshot() {
+        let served = serde_json::to_string_pretty(&crate::openapi()).expect("serialises") + "\n";
+        if std::env::var_os("PERKSU_UPDATE_OPENAPI").is_some() {
+            std::fs::write(SNAPSHOT_PATH, &served).expect("write docs/openapi.json");
+            return;
+        }
+        assert!(
+            served == SNAPSHOT,
+            "the OpenAPI document changed: review the change, then run \
+             `PERKSU_UPDATE_OPENAPI=1 cargo test -p perksu-api snapshot` and commit \
+             docs/openapi.json"
+        );
+    }
+
     #[test]
     fn every_operation_declares_the_answers_of_the_layers_around_its_handler() {
         let document = document();
