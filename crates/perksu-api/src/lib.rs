@@ -8,6 +8,7 @@ mod error;
 mod expiry_job;
 mod extract;
 pub mod fulfilment;
+pub mod metrics;
 mod movement;
 mod openapi;
 mod request_id;
@@ -132,6 +133,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(metrics::record))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
         .layer(axum::middleware::from_fn(refuse_nul_in_uri))

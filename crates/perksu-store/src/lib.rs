@@ -17,6 +17,7 @@ mod departments;
 mod error;
 mod expiry;
 mod feed;
+mod gauges;
 mod idempotency;
 mod ledger;
 mod migrate;
@@ -65,6 +66,7 @@ pub use expiry::{
     EXPIRY_WARNING_NOTIFICATION,
 };
 pub use feed::{FeedItem, MILESTONES, RECOGNITION_NOTIFICATION};
+pub use gauges::{Gauges, PoolGauge};
 pub use idempotency::Claim;
 pub use migrate::MigrationStatus;
 pub use notifications::NotificationRow;

@@ -62,6 +62,10 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "PERKSU_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Serve Prometheus metrics at `/metrics` on this address, apart from the public listener;
+    /// off when not given.
+    #[arg(long, env = "PERKSU_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
     /// Seed demo tenants, users and points into an empty database, and print the logins.
     #[arg(long)]
     demo: bool,
@@ -196,6 +200,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             None => println!("The database already has users; demo data was not seeded again."),
         }
     }
+    let metrics = match args.metrics_listen {
+        Some(address) => Some(serve_metrics(address, &store).await?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -221,8 +229,29 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     server::serve(listener, app, limits, shutdown_signal()).await;
     jobs.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     store.close().await;
     Ok(())
+}
+
+/// Installs the metrics recorder and serves `/metrics` on `address` until aborted.
+async fn serve_metrics(
+    address: SocketAddr,
+    store: &Store,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let handle = perksu_api::metrics::install().context("installing the metrics recorder")?;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("listening for metrics on {address}"))?;
+    println!("Metrics on http://{}/metrics", listener.local_addr()?);
+    let router = perksu_api::metrics::router(handle, store.clone());
+    Ok(tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::error!(%error, "the metrics listener stopped");
+        }
+    }))
 }
 
 /// Opens the store for `serve`, waiting for a PostgreSQL that is not reachable yet (a service

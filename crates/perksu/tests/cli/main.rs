@@ -2,6 +2,7 @@
 //! file, and every child is killed when its test ends, passed or failed.
 
 mod logs;
+mod metrics;
 mod process;
 mod throttle;
 
