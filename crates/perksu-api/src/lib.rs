@@ -4,6 +4,7 @@
 //! command (parsing amounts once, here), make one store call, and shape the response. No SQL,
 //! and no rule about points, lives in this crate.
 
+mod docs;
 mod error;
 mod expiry_job;
 mod extract;
@@ -126,6 +127,7 @@ pub fn app(state: AppState) -> Router {
             "/api/openapi.json",
             axum::routing::get(openapi_document(&openapi)),
         )
+        .merge(docs::router())
         // The web pages call the same store as the handlers above (see perksu-web).
         .merge(perksu_web::router_with_fulfilment(
             state.store.clone(),

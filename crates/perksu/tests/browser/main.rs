@@ -106,6 +106,7 @@ async fn points_go_from_the_platform_to_a_reward_through_the_pages_in_a_real_bro
     admin_allocates(&mut browser, &app, &seed).await;
     manager_recognises(&mut browser, &app, &seed).await;
     employee_redeems(&mut browser, &app, &seed).await;
+    api_docs_render(&mut browser).await;
 
     browser.check("the end of the run").await;
     browser.close().await;
@@ -277,6 +278,31 @@ async fn employee_redeems(browser: &mut Chromium, app: &TestApp, seed: &Seed) {
     browser.expect_text("#wallet-balance", "180").await;
     browser.phone_screenshot("wallet-phone").await;
     log_out(browser).await;
+}
+
+/// The API docs page renders the served document from files of its own origin only.
+async fn api_docs_render(browser: &mut Chromium) {
+    browser.open("/api/docs/").await;
+    browser
+        .expect_text(".swagger-ui .info .title", "Perksu Points")
+        .await;
+    browser
+        .expect_text(".swagger-ui", "/api/v1/points/allocate-to-tenant")
+        .await;
+    let origins = browser
+        .eval(
+            "[...new Set(performance.getEntriesByType('resource')\
+             .map(e => new URL(e.name).origin))]",
+        )
+        .await;
+    let page_origin = browser.eval("location.origin").await;
+    assert_eq!(
+        origins,
+        json!([page_origin]),
+        "the docs page loaded something from another origin"
+    );
+    browser.screenshot("api-docs").await;
+    browser.check("the API docs page").await;
 }
 
 /// Signs in through the login form and checks the page it lands on.
