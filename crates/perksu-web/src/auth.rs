@@ -4,7 +4,7 @@ use askama::Template;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use perksu_domain::Role;
@@ -135,7 +135,14 @@ pub async fn login(
         }
         Err(error) => match Failure::from(error) {
             Failure::Refused(refusal) => {
-                login_form(refusal.status, &headers, form.email, Some(refusal.message))
+                let mut response =
+                    login_form(refusal.status, &headers, form.email, Some(refusal.message));
+                if let Some(seconds) = refusal.retry_after_seconds {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                }
+                response
             }
             Failure::Page(page) => page.into_response(),
         },

@@ -295,6 +295,8 @@ impl IntoResponse for PageError {
 pub struct Refusal {
     pub status: StatusCode,
     pub message: String,
+    /// For a 429: the seconds to send as `Retry-After`, as the API does.
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl Refusal {
@@ -302,6 +304,7 @@ impl Refusal {
         Refusal {
             status,
             message: message.into(),
+            retry_after_seconds: None,
         }
     }
 }
@@ -327,7 +330,16 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
 
 impl From<perksu_domain::Error> for Failure {
     fn from(error: perksu_domain::Error) -> Failure {
-        Failure::Refused(Refusal::new(status_of(error.kind), error.detail))
+        let retry_after_seconds = match error.kind {
+            ErrorKind::TooManyRequests {
+                retry_after_seconds,
+            } => Some(retry_after_seconds),
+            _ => None,
+        };
+        Failure::Refused(Refusal {
+            retry_after_seconds,
+            ..Refusal::new(status_of(error.kind), error.detail)
+        })
     }
 }
 

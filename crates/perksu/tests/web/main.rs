@@ -60,6 +60,7 @@ backend_tests! {
             .assert_status(429)
             .assert_contains("Too many sign-in attempts; try again in 60 seconds")
             .assert_contains(ADMIN);
+        assert_eq!(reply.headers["retry-after"], "60", "{reply:#?}");
         assert!(reply.set_cookie("perksu_session").is_none());
         browser.log_in(ADMIN, PASSWORD).await.assert_status(429);
         // Another account is not held up.
