@@ -5,6 +5,7 @@
 //! and no rule about points, lives in this crate.
 
 mod docs;
+pub mod email;
 mod error;
 mod expiry_job;
 mod extract;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub store: Store,
     /// The shared secret fulfilment providers sign their callbacks with (HMAC-SHA256).
     pub callback_secret: Arc<Vec<u8>>,
+    /// How to send email; `None` leaves the notification outbox pending.
+    pub email: Option<email::EmailSettings>,
 }
 
 impl AppState {
@@ -53,17 +56,27 @@ impl AppState {
         AppState {
             store,
             callback_secret: Arc::new(callback_secret),
+            email: None,
         }
+    }
+
+    /// The same state, sending email with `settings`.
+    pub fn with_email(mut self, settings: Option<email::EmailSettings>) -> AppState {
+        self.email = settings;
+        self
     }
 }
 
 /// Starts the jobs `serve` runs beside the API: the redemption timeout sweep, once a minute,
-/// the alert webhook delivery worker (see [`webhooks`]), and the hourly expiry run.
+/// the alert webhook delivery worker (see [`webhooks`]), the email worker (see [`email`]) when
+/// SMTP is configured, and the hourly expiry run.
 pub fn spawn_background_jobs(state: &AppState) -> tokio::task::JoinHandle<()> {
     let store = state.store.clone();
     let webhook_worker = webhooks::spawn_delivery_worker(state.store.clone());
     let expiry_job = expiry_job::spawn(state.store.clone());
+    let email_worker = email::spawn_worker(state.store.clone(), state.email.clone());
     tokio::spawn(async move {
+        let _email_worker = email_worker;
         // Aborting the jobs stops the webhook worker and the expiry job with them.
         let _webhook_worker = webhook_worker;
         let _expiry_job = expiry_job;

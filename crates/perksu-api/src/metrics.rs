@@ -20,10 +20,16 @@ use perksu_store::Store;
 
 const REQUESTS: &str = "perksu_http_requests_total";
 const LATENCY: &str = "perksu_http_request_duration_seconds";
+const EMAIL_ATTEMPTS: &str = "perksu_email_attempts_total";
 /// From a cached read to a request held to the 30-second timeout.
 const LATENCY_BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0,
 ];
+
+/// Counts one SMTP attempt by its outcome (`sent` or `failed`).
+pub fn email_attempt(outcome: &'static str) {
+    metrics::counter!(EMAIL_ATTEMPTS, "outcome" => outcome).increment(1);
+}
 
 /// Installs the process-wide recorder; the handle renders what it gathered.
 pub fn install() -> Result<PrometheusHandle, BuildError> {

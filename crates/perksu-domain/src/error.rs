@@ -174,6 +174,7 @@ pub enum Entity {
     Budget,
     Badge,
     Notification,
+    EmailDelivery,
 }
 
 impl Entity {
@@ -190,6 +191,7 @@ impl Entity {
             Entity::Budget => "Budget",
             Entity::Badge => "Badge",
             Entity::Notification => "Notification",
+            Entity::EmailDelivery => "Email delivery",
         }
     }
 
@@ -206,6 +208,7 @@ impl Entity {
             Entity::Budget => "budget_not_found",
             Entity::Badge => "badge_not_found",
             Entity::Notification => "notification_not_found",
+            Entity::EmailDelivery => "email_delivery_not_found",
         }
     }
 }

@@ -14,6 +14,7 @@ mod db;
 mod demo;
 mod demo_programs;
 mod departments;
+mod email_outbox;
 mod error;
 mod expiry;
 mod feed;
@@ -60,6 +61,10 @@ pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
 pub use db::{normalise_url, Backend, DEFAULT_DATABASE_URL};
 pub use demo::{DemoLogin, DEMO_PASSWORD};
 pub use departments::DepartmentRow;
+pub use email_outbox::{
+    EmailDelivery, EmailDeliveryFilter, EmailDeliveryRow, EmailRetryPolicy, EMAIL_LEASE_SECONDS,
+    EMAIL_STATUSES,
+};
 pub use error::{StoreError, StoreResult};
 pub use expiry::{
     ExpiryFailure, ExpiryReport, ExpiryWarning, PoolExpired, WalletExpired,

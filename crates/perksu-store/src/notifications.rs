@@ -68,7 +68,8 @@ impl WriteTx {
         .await?;
         sqlx::query(
             "insert into notification_outbox (id, notification_id, channel, status, attempts, \
-             created_at, updated_at) values ($1, $2, 'email', 'pending', 0, $3, $3)",
+             created_at, updated_at, next_attempt_at) \
+             values ($1, $2, 'email', 'pending', 0, $3, $3, $3)",
         )
         .bind(new_id())
         .bind(&id)

@@ -101,9 +101,49 @@ struct ServeArgs {
     #[arg(long, env = "PERKSU_LOGIN_ADDRESS_REFILL_MS", default_value_t = 100,
           value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
     login_address_refill_ms: u64,
+    /// Send notifications as email through this SMTP server: `smtp://host:port`,
+    /// `smtps://user:password@host`. Unset: email delivery is off and the outbox stays pending.
+    #[arg(long, env = "PERKSU_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of every mail.
+    #[arg(long, env = "PERKSU_MAIL_FROM", default_value = perksu_api::email::DEFAULT_MAIL_FROM)]
+    mail_from: String,
+    /// The base of the links in mails.
+    #[arg(
+        long,
+        env = "PERKSU_PUBLIC_URL",
+        default_value = "http://localhost:8080"
+    )]
+    public_url: String,
+    /// Attempts before an email is given up as dead.
+    #[arg(long, env = "PERKSU_EMAIL_MAX_ATTEMPTS", default_value_t = 8,
+          value_parser = clap::value_parser!(i64).range(1..=100))]
+    email_max_attempts: i64,
+    /// The wait after an email's first failed attempt, doubled after each further failure.
+    #[arg(long, env = "PERKSU_EMAIL_RETRY_BASE_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
+    email_retry_base_ms: u64,
+    /// How often the email worker looks for due rows.
+    #[arg(long, env = "PERKSU_EMAIL_POLL_MS", default_value_t = 2_000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    email_poll_ms: u64,
 }
 
 impl ServeArgs {
+    fn email_settings(&self) -> Option<perksu_api::email::EmailSettings> {
+        let smtp_url = self.smtp_url.clone().filter(|url| !url.is_empty())?;
+        Some(perksu_api::email::EmailSettings {
+            smtp_url,
+            mail_from: self.mail_from.clone(),
+            public_url: self.public_url.clone(),
+            retry: perksu_store::EmailRetryPolicy {
+                max_attempts: self.email_max_attempts,
+                base: Duration::from_millis(self.email_retry_base_ms),
+            },
+            poll_interval: Duration::from_millis(self.email_poll_ms),
+        })
+    }
+
     fn hasher_limits(&self) -> HasherLimits {
         let default = HasherLimits::default();
         HasherLimits {
@@ -211,6 +251,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "Perksu Points listening on http://{}",
         listener.local_addr()?
     );
+    let email = args.email_settings();
     let callback_secret = match args.callback_secret {
         Some(secret) if !secret.is_empty() => secret.into_bytes(),
         _ => {
@@ -220,7 +261,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             secret
         }
     };
-    let state = AppState::new(store.clone(), callback_secret);
+    let state = AppState::new(store.clone(), callback_secret).with_email(email);
     let jobs = perksu_api::spawn_background_jobs(&state);
     let app = perksu_api::app(state);
     let limits = server::ServerLimits {
