@@ -100,6 +100,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/api/tenants", routes::tenants::router())
         .nest("/api/tenants", routes::funding_mode::router())
         .nest("/api/users", routes::users::router())
+        .nest("/api/users", routes::user_import::router())
         .nest("/api/departments", routes::departments::router())
         .nest("/api/budgets", routes::budgets::router())
         .nest("/api/recognitions", routes::recognitions::router())

@@ -103,7 +103,7 @@ const COMMON_RESPONSES: [CommonResponse; 6] = [
         status: "413",
         name: "PayloadTooLarge",
         description: "The request body is over its limit, 64 KiB (1 MiB for a bulk \
-                      allocation) (`payload_too_large`)",
+                      allocation, 4 MiB for a user import) (`payload_too_large`)",
         applies_to: AppliesTo::WithBody,
     },
     CommonResponse {

@@ -7,6 +7,7 @@
 mod alerts;
 mod allocations;
 mod audit;
+mod batch;
 mod budgets;
 mod catalogue;
 mod clock;
@@ -38,6 +39,7 @@ mod social;
 mod tenant_programs;
 mod tenants;
 mod tx;
+mod user_import;
 mod users;
 mod verify;
 mod verify_budgets;
@@ -74,7 +76,7 @@ pub use feed::{FeedItem, MILESTONES, RECOGNITION_NOTIFICATION};
 pub use gauges::{Gauges, PoolGauge};
 pub use idempotency::Claim;
 pub use migrate::MigrationStatus;
-pub use notifications::NotificationRow;
+pub use notifications::{NotificationRow, INVITATION_NOTIFICATION};
 pub use passwords::{HasherLimits, PasswordHash, PasswordHasher};
 pub use points_ops::{
     AllocateCommand, AllocationOutcome, AwardCommand, AwardOutcome, ClawbackCommand,
@@ -94,7 +96,10 @@ pub use social::{
 pub use tenant_programs::FundingModeChange;
 pub use tenants::{NewTenant, TenantPatch, TenantRow, TenantStats};
 pub use tx::WriteTx;
-pub use users::{NewUser, UserPatch, UserRow};
+pub use user_import::{
+    ImportError, ImportOptions, ImportProgress, ImportReport, IMPORT_COLUMNS, MAX_IMPORT_ROWS,
+};
+pub use users::{NewUser, UserPatch, UserRow, INVITED_PASSWORD_HASH};
 pub use verify::VerifyReport;
 pub use wallets::WalletRow;
 pub use webhook_outbox::{

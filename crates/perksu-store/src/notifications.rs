@@ -5,6 +5,7 @@ use perksu_domain::access::Actor;
 use perksu_domain::{Entity, Error};
 use sqlx::any::AnyRow;
 
+use crate::batch::{values_list, ROWS_PER_STATEMENT};
 use crate::clock::Timestamp;
 use crate::error::StoreResult;
 use crate::rows::{integer, optional_text, text, timestamp};
@@ -34,6 +35,21 @@ impl NotificationRow {
             created_at: timestamp(row, "created_at")?,
         })
     }
+}
+
+/// The kind of the notification that invites a new user to set a password. Its outbox row is
+/// what the email sender delivers, with a set-password link it issues when it renders the mail.
+pub const INVITATION_NOTIFICATION: &str = "invitation";
+
+/// The invitation's title and body for a tenant called `tenant_name`.
+fn invitation_text(tenant_name: &str) -> (String, String) {
+    (
+        format!("You're invited to {tenant_name}"),
+        format!(
+            "An account has been made for you at {tenant_name}. Follow the link in the \
+             invitation email to set a password, then sign in. The link expires, so use it soon."
+        ),
+    )
 }
 
 /// A notification to write in the same transaction as what caused it.
@@ -76,6 +92,70 @@ impl WriteTx {
         .bind(&now)
         .execute(self.conn())
         .await?;
+        Ok(())
+    }
+
+    /// Queues the invitation of a new user of `tenant_id`: a notification of kind
+    /// [`INVITATION_NOTIFICATION`] naming the user (`reference_id`), with its outbox row.
+    pub async fn invite(&mut self, tenant_id: &str, user_id: &str) -> StoreResult<()> {
+        let tenant = self.tenant(tenant_id).await?;
+        let (title, body) = invitation_text(&tenant.name);
+        self.notify(Notice {
+            tenant_id: Some(tenant_id),
+            user_id,
+            kind: INVITATION_NOTIFICATION,
+            title: &title,
+            body: &body,
+            reference_id: Some(user_id),
+        })
+        .await
+    }
+
+    /// [`WriteTx::invite`] for many users of one tenant, many rows per statement: the same
+    /// notifications and outbox rows, for an import.
+    pub(crate) async fn invite_all(
+        &mut self,
+        tenant_id: &str,
+        tenant_name: &str,
+        user_ids: &[&str],
+    ) -> StoreResult<()> {
+        let (title, body) = invitation_text(tenant_name);
+        let now = self.now().as_str().to_owned();
+        for chunk in user_ids.chunks(ROWS_PER_STATEMENT) {
+            let ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
+            let sql = format!(
+                "insert into notifications (id, tenant_id, user_id, kind, title, body, \
+                 reference_id, read_at, created_at) values {}",
+                values_list("(?, ?, ?, ?, ?, ?, ?, null, ?)", chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for (id, user_id) in ids.iter().zip(chunk) {
+                query = query
+                    .bind(id.as_str())
+                    .bind(tenant_id)
+                    .bind(*user_id)
+                    .bind(INVITATION_NOTIFICATION)
+                    .bind(title.as_str())
+                    .bind(body.as_str())
+                    .bind(*user_id)
+                    .bind(now.as_str());
+            }
+            query.execute(self.conn()).await?;
+            let sql = format!(
+                "insert into notification_outbox (id, notification_id, channel, status, \
+                 attempts, created_at, updated_at) values {}",
+                values_list("(?, ?, 'email', 'pending', 0, ?, ?)", chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in &ids {
+                query = query
+                    .bind(new_id())
+                    .bind(id.as_str())
+                    .bind(now.as_str())
+                    .bind(now.as_str());
+            }
+            query.execute(self.conn()).await?;
+        }
         Ok(())
     }
 

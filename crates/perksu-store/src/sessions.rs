@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::clock::Timestamp;
 use crate::error::{StoreError, StoreResult};
 use crate::sign_in_throttle::Throttled;
-use crate::users::{UserRow, USER_COLUMNS};
+use crate::users::{UserRow, INVITED_PASSWORD_HASH, USER_COLUMNS};
 use crate::Store;
 
 /// How long a login lasts.
@@ -57,7 +57,15 @@ impl Store {
             Some(row) => crate::rows::text(row, "password_hash")?,
             None => DUMMY_HASH.to_owned(),
         };
-        let matches = self.passwords().verify(stored_hash, password).await?;
+        // An invited user has no password yet: they are checked against the dummy hash, at
+        // the same cost as an unknown email, and refused whatever the password.
+        let invited = stored_hash == INVITED_PASSWORD_HASH;
+        let checked_hash = if invited {
+            DUMMY_HASH.to_owned()
+        } else {
+            stored_hash
+        };
+        let matches = self.passwords().verify(checked_hash, password).await? && !invited;
         let refused = || {
             StoreError::from(Error::new(
                 ErrorKind::Unauthenticated,

@@ -261,6 +261,17 @@ impl WriteTx {
         TenantRow::from_row(&row)
     }
 
+    /// The tenant with this slug, for the operator's commands, which name tenants by slug.
+    pub(crate) async fn tenant_by_slug(&mut self, slug: &str) -> StoreResult<TenantRow> {
+        let sql = format!("select {TENANT_COLUMNS} from tenants where slug = $1");
+        let row = sqlx::query(&sql)
+            .bind(slug)
+            .fetch_optional(self.conn())
+            .await?
+            .ok_or_else(|| Error::not_found(Entity::Tenant))?;
+        TenantRow::from_row(&row)
+    }
+
     /// The tenant whose points are about to move: it must exist and be active.
     pub(crate) async fn active_tenant(&mut self, tenant_id: &str) -> StoreResult<TenantRow> {
         let tenant = self.tenant(tenant_id).await?;

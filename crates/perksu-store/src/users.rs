@@ -4,6 +4,7 @@ use perksu_domain::access::{Actor, TenantScope};
 use perksu_domain::{Entity, Error, Points, Role, UserStatus};
 use sqlx::any::AnyRow;
 
+use crate::batch::{values_list, ROWS_PER_STATEMENT};
 use crate::clock::Timestamp;
 use crate::error::StoreResult;
 use crate::passwords::PasswordHash;
@@ -69,6 +70,23 @@ pub struct NewUser {
     pub manager_id: Option<String>,
 }
 
+/// A tenant user about to be written, with the wallet that comes with them.
+pub(crate) struct UserInsert<'a> {
+    pub id: String,
+    pub email: &'a str,
+    /// A PHC string, or [`INVITED_PASSWORD_HASH`] for a user who has not set one yet.
+    pub password_hash: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub role: Role,
+    pub department_id: Option<&'a str>,
+    pub manager_id: Option<&'a str>,
+}
+
+/// The stored password hash of an invited user who has not chosen a password yet. It is not a
+/// PHC string, so it matches no password; sign-in treats such a user as an unknown email.
+pub const INVITED_PASSWORD_HASH: &str = "!invited";
+
 /// Changes to a user. The outer `Option` is "leave as is"; the inner one clears a link.
 #[derive(Default)]
 pub struct UserPatch {
@@ -101,35 +119,73 @@ impl WriteTx {
         )
         .await?;
         let id = new_id();
-        let now = self.now().as_str().to_owned();
-        sqlx::query(
-            "insert into users (id, tenant_id, email, password_hash, first_name, last_name, role, \
-             status, department_id, manager_id, lead_distribution_balance, created_at, updated_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, 0, $10, $10)",
+        self.insert_tenant_users(
+            &tenant_id,
+            &[UserInsert {
+                id: id.clone(),
+                email: &new.email,
+                password_hash: new.password_hash.as_str(),
+                first_name: &new.first_name,
+                last_name: &new.last_name,
+                role: new.role,
+                department_id: new.department_id.as_deref(),
+                manager_id: new.manager_id.as_deref(),
+            }],
         )
-        .bind(&id)
-        .bind(&tenant_id)
-        .bind(&new.email)
-        .bind(new.password_hash.as_str())
-        .bind(&new.first_name)
-        .bind(&new.last_name)
-        .bind(new.role.as_str())
-        .bind(new.department_id.as_deref())
-        .bind(new.manager_id.as_deref())
-        .bind(&now)
-        .execute(self.conn())
-        .await?;
-        sqlx::query(
-            "insert into wallets (id, tenant_id, user_id, balance, lifetime_earned, \
-             lifetime_spent, created_at, updated_at) values ($1, $2, $3, 0, 0, 0, $4, $4)",
-        )
-        .bind(new_id())
-        .bind(&tenant_id)
-        .bind(&id)
-        .bind(&now)
-        .execute(self.conn())
         .await?;
         self.user(&id).await
+    }
+
+    /// Writes tenant users and their empty wallets, many rows per statement: the one place a
+    /// tenant user is inserted, for a single creation and for an import alike. The caller has
+    /// checked the role, the tenant and the links.
+    pub(crate) async fn insert_tenant_users(
+        &mut self,
+        tenant_id: &str,
+        users: &[UserInsert<'_>],
+    ) -> StoreResult<()> {
+        let now = self.now().as_str().to_owned();
+        for chunk in users.chunks(ROWS_PER_STATEMENT) {
+            let sql =
+                format!(
+                "insert into users (id, tenant_id, email, password_hash, first_name, last_name, \
+                 role, status, department_id, manager_id, lead_distribution_balance, created_at, \
+                 updated_at) values {}",
+                values_list("(?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, 0, ?, ?)", chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for user in chunk {
+                query = query
+                    .bind(user.id.as_str())
+                    .bind(tenant_id)
+                    .bind(user.email)
+                    .bind(user.password_hash)
+                    .bind(user.first_name)
+                    .bind(user.last_name)
+                    .bind(user.role.as_str())
+                    .bind(user.department_id)
+                    .bind(user.manager_id)
+                    .bind(now.as_str())
+                    .bind(now.as_str());
+            }
+            query.execute(self.conn()).await?;
+            let sql = format!(
+                "insert into wallets (id, tenant_id, user_id, balance, lifetime_earned, \
+                 lifetime_spent, created_at, updated_at) values {}",
+                values_list("(?, ?, ?, 0, 0, 0, ?, ?)", chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for user in chunk {
+                query = query
+                    .bind(new_id())
+                    .bind(tenant_id)
+                    .bind(user.id.as_str())
+                    .bind(now.as_str())
+                    .bind(now.as_str());
+            }
+            query.execute(self.conn()).await?;
+        }
+        Ok(())
     }
 
     /// Creates a platform admin: the operator's command, never an API call.

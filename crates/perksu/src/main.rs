@@ -13,6 +13,7 @@ use perksu_store::{
 };
 use tracing_subscriber::EnvFilter;
 
+mod import_users;
 mod server;
 
 /// jemalloc: the fastest of the three allocators measured, within a few MB of the system one
@@ -41,6 +42,8 @@ enum Command {
     Verify(DatabaseArgs),
     /// Expire pool and wallet points past their tenant's period and send expiry warnings.
     Expire(ExpireArgs),
+    /// Import users into a tenant from a CSV file (all rows or none), inviting each by email.
+    ImportUsers(import_users::ImportUsersArgs),
     /// Operator commands.
     Admin {
         #[command(subcommand)]
@@ -211,6 +214,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Migrate(args) => migrate(args).await,
         Command::Verify(args) => verify(args).await,
         Command::Expire(args) => expire(args).await,
+        Command::ImportUsers(args) => import_users::import_users(args).await,
         Command::Admin {
             command: AdminCommand::Create { email, database },
         } => create_admin(&email, &database.database_url).await,

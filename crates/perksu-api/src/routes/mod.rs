@@ -19,5 +19,6 @@ pub mod reports;
 pub mod rewards;
 pub mod security_events;
 pub mod tenants;
+pub mod user_import;
 pub mod users;
 pub mod wallets;
