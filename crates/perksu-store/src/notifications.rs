@@ -143,14 +143,15 @@ impl WriteTx {
             query.execute(self.conn()).await?;
             let sql = format!(
                 "insert into notification_outbox (id, notification_id, channel, status, \
-                 attempts, created_at, updated_at) values {}",
-                values_list("(?, ?, 'email', 'pending', 0, ?, ?)", chunk.len())
+                 attempts, created_at, updated_at, next_attempt_at) values {}",
+                values_list("(?, ?, 'email', 'pending', 0, ?, ?, ?)", chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for id in &ids {
                 query = query
                     .bind(new_id())
                     .bind(id.as_str())
+                    .bind(now.as_str())
                     .bind(now.as_str())
                     .bind(now.as_str());
             }

@@ -79,3 +79,74 @@
     update();
   });
 })();
+
+// The CSV import form posts and gets its result page without this script; with it, the file
+// uploads in the background with its progress shown in the form's <progress>, and the result
+// section of the answer replaces the page's own (data-upload-progress and data-upload-result
+// name the two elements).
+(function () {
+  "use strict";
+
+  document.querySelectorAll("form[data-upload-result]").forEach(function (form) {
+    var progress = document.getElementById(form.getAttribute("data-upload-progress"));
+    var resultId = form.getAttribute("data-upload-result");
+    var buttons = form.querySelectorAll("button[type=submit]");
+
+    function busy(on) {
+      buttons.forEach(function (button) {
+        button.disabled = on;
+      });
+    }
+
+    form.addEventListener("submit", function (event) {
+      var file = form.querySelector("input[type=file]");
+      if (!window.XMLHttpRequest || !window.FormData || !file || file.files.length === 0) {
+        return;
+      }
+      event.preventDefault();
+      var data = new FormData(form);
+      var submitter = event.submitter;
+      if (submitter && submitter.name) {
+        data.append(submitter.name, submitter.value);
+      }
+      var request = new XMLHttpRequest();
+      // Not form.action: the buttons are named "action", which shadows the property.
+      request.open("POST", form.getAttribute("action"));
+      request.responseType = "document";
+      if (progress) {
+        progress.hidden = false;
+        progress.removeAttribute("value");
+      }
+      request.upload.onprogress = function (uploaded) {
+        if (progress && uploaded.lengthComputable) {
+          progress.max = uploaded.total;
+          progress.value = uploaded.loaded;
+        }
+      };
+      request.onload = function () {
+        busy(false);
+        var answer = request.response;
+        var fresh = answer && answer.getElementById(resultId);
+        var current = document.getElementById(resultId);
+        if (fresh && current) {
+          current.replaceWith(document.importNode(fresh, true));
+          if (progress) {
+            progress.value = progress.max;
+          }
+        } else {
+          // Not the import page (the session ended, an error page): show it as it is.
+          form.submit();
+        }
+      };
+      request.onerror = function () {
+        busy(false);
+        if (progress) {
+          progress.hidden = true;
+        }
+        form.submit();
+      };
+      busy(true);
+      request.send(data);
+    });
+  });
+})();

@@ -8,9 +8,10 @@ mod history;
 mod people;
 mod settings;
 mod spending;
+mod user_import;
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -36,6 +37,12 @@ pub fn router() -> Router<WebState> {
         .route(
             "/manager/users",
             get(people::users).post(people::create_user),
+        )
+        .route(
+            "/manager/users/import",
+            get(user_import::show)
+                .post(user_import::upload)
+                .layer(DefaultBodyLimit::max(user_import::MAX_UPLOAD_BYTES)),
         )
         .route(
             "/manager/users/{id}",

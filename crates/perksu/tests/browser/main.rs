@@ -105,6 +105,7 @@ async fn points_go_from_the_platform_to_a_reward_through_the_pages_in_a_real_bro
 
     admin_allocates(&mut browser, &app, &seed).await;
     manager_recognises(&mut browser, &app, &seed).await;
+    manager_imports(&mut browser, &app, &seed).await;
     employee_redeems(&mut browser, &app, &seed).await;
     api_docs_render(&mut browser).await;
 
@@ -231,6 +232,75 @@ async fn manager_recognises(browser: &mut Chromium, app: &TestApp, seed: &Seed) 
 
     browser.open("/manager").await;
     browser.expect_text(".pool-card .big-number", "4,700").await;
+    log_out(browser).await;
+}
+
+/// The manager checks a CSV file and imports it through the People page: the upload runs in
+/// the background, its progress shows in the form, and the result replaces the page's own
+/// without a reload.
+async fn manager_imports(browser: &mut Chromium, app: &TestApp, seed: &Seed) {
+    log_in(browser, MANAGER, "/manager").await;
+    browser.open("/manager/users").await;
+    browser
+        .click_through("main a[href=\"/manager/users/import\"]")
+        .await;
+    browser.expect_path("/manager/users/import").await;
+    browser.expect_text("h1", "Import people from CSV").await;
+    let csv = "email,first_name,last_name,role,department,manager_email\\n\
+               nina@acme.test,Nina,North,lead,Design,maya@acme.test\\n\
+               omar@acme.test,Omar,Ortiz,employee,Design,nina@acme.test\\n";
+    // A script cannot type a path into a file input; it hands the input a file instead, as
+    // a person's choice would.
+    browser
+        .eval(&format!(
+            "(() => {{ const file = new File([\"{csv}\"], 'people.csv', {{ type: 'text/csv' }}); \
+             const chosen = new DataTransfer(); chosen.items.add(file); \
+             document.getElementById('file').files = chosen.files; \
+             window.__perksuSamePage = true; return true; }})()"
+        ))
+        .await;
+    let upload_finished = "(() => { const p = document.getElementById('import-progress'); \
+         return !p.hidden && p.max > 0 && p.value === p.max; })()";
+    browser
+        .eval("document.querySelector('button[value=check]').click()")
+        .await;
+    browser
+        .expect_text(
+            "#import-message",
+            "The file is ready: 2 people can be imported.",
+        )
+        .await;
+    browser
+        .wait_until(upload_finished, "the progress bar full after the check")
+        .await;
+    browser
+        .eval("document.querySelector('button[value=import]').click()")
+        .await;
+    browser
+        .expect_text("#import-message", "Imported 2 people.")
+        .await;
+    browser
+        .wait_until(upload_finished, "the progress bar full after the import")
+        .await;
+    assert_eq!(
+        browser.eval("window.__perksuSamePage === true").await,
+        json!(true),
+        "the page reloaded instead of showing the result in place"
+    );
+    browser.check("the import").await;
+    browser.screenshot("manager-import").await;
+    let users = app.get("/api/users", &seed.manager_token).await;
+    let emails: Vec<&str> = users
+        .body
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter_map(|user| user["email"].as_str())
+        .collect();
+    assert!(
+        emails.contains(&"nina@acme.test") && emails.contains(&"omar@acme.test"),
+        "{emails:?}"
+    );
     log_out(browser).await;
 }
 

@@ -171,6 +171,46 @@ impl Browser {
         self.send(request).await
     }
 
+    /// Posts a `multipart/form-data` form (text fields and one file), as a form with a file
+    /// input is sent.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &[u8]),
+    ) -> Page {
+        let boundary = "----perksu-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n\
+                     {value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        let (name, filename, content) = file;
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+                 filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base_url))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        self.send(request).await
+    }
+
     /// Opens `page`, then sends `fields` with its form token to `action`.
     pub async fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
         let token = self.get(page).await.assert_status(200).csrf_token();
