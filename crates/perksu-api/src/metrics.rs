@@ -1,7 +1,8 @@
 //! Prometheus metrics, served on a listener of their own (`perksu serve --metrics-listen`),
 //! never on the public one: requests by route and status with their latency, recorded by a
 //! layer of [`crate::app`]; and, sampled at each scrape, where the points are, the outboxes'
-//! backlog, alerts fired and the connection pools' use.
+//! backlog, alerts fired and the connection pools' use; and, from the store, the write path's
+//! transaction and commit latency and how many movements each commit carries.
 //!
 //! Without `--metrics-listen` no recorder is installed and the layer's calls cost next to
 //! nothing.
@@ -26,6 +27,9 @@ const LATENCY_BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0,
 ];
 
+/// From one movement per transaction to a large bulk allocation.
+const BATCH_BUCKETS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0, 1024.0];
+
 /// Counts one SMTP attempt by its outcome (`sent` or `failed`).
 pub fn email_attempt(outcome: &'static str) {
     metrics::counter!(EMAIL_ATTEMPTS, "outcome" => outcome).increment(1);
@@ -35,6 +39,18 @@ pub fn email_attempt(outcome: &'static str) {
 pub fn install() -> Result<PrometheusHandle, BuildError> {
     PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Full(LATENCY.into()), &LATENCY_BUCKETS)?
+        .set_buckets_for_metric(
+            Matcher::Full(perksu_store::WRITE_TRANSACTION_SECONDS.into()),
+            &LATENCY_BUCKETS,
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full(perksu_store::WRITE_COMMIT_SECONDS.into()),
+            &LATENCY_BUCKETS,
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full(perksu_store::WRITE_BATCH_MOVEMENTS.into()),
+            &BATCH_BUCKETS,
+        )?
         .install_recorder()
 }
 

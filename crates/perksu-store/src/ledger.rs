@@ -77,6 +77,7 @@ impl WriteTx {
         .bind(self.now().as_str().to_owned())
         .execute(self.conn())
         .await?;
+        self.count_movement();
         self.watch_low_balances(
             &transfer,
             from_balance_after,

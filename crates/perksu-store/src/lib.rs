@@ -95,7 +95,7 @@ pub use social::{
 };
 pub use tenant_programs::FundingModeChange;
 pub use tenants::{NewTenant, TenantPatch, TenantRow, TenantStats};
-pub use tx::WriteTx;
+pub use tx::{WriteTx, WRITE_BATCH_MOVEMENTS, WRITE_COMMIT_SECONDS, WRITE_TRANSACTION_SECONDS};
 pub use user_import::{
     ImportError, ImportOptions, ImportProgress, ImportReport, IMPORT_COLUMNS, MAX_IMPORT_ROWS,
 };

@@ -95,5 +95,18 @@ async fn metrics_are_served_apart_and_move_after_a_recognition() {
     );
     assert_eq!(sample(&after, pool), pool_before.map(|total| total - 10.0));
     assert_eq!(sample(&after, "perksu_metrics_database_up"), Some(1.0));
+    // The recognition committed one transaction carrying one movement (logins move nothing).
+    let batches = "perksu_write_batch_movements_count";
+    let moved = "perksu_write_batch_movements_sum";
+    let grown = |series: &str| {
+        sample(&after, series).unwrap_or(0.0) - sample(&before, series).unwrap_or(0.0)
+    };
+    assert_eq!(grown(batches), 1.0, "{after}");
+    assert_eq!(grown(moved), 1.0, "{after}");
+    assert!(grown("perksu_write_commit_seconds_count") >= 1.0, "{after}");
+    assert!(
+        after.contains("perksu_write_transaction_seconds_bucket"),
+        "{after}"
+    );
     assert!(after.contains(r#"perksu_db_pool_connections{pool="write",state="idle"}"#));
 }
