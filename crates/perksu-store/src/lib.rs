@@ -13,6 +13,7 @@ mod catalogue;
 mod clock;
 mod db;
 mod demo;
+mod demo_history;
 mod demo_programs;
 mod departments;
 mod email_outbox;

@@ -49,6 +49,12 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Moves this transaction's clock: every row written next is stamped `at`. Only the demo's
+    /// history does this, always forwards, ending at the real now.
+    pub(crate) fn set_now(&mut self, at: Timestamp) {
+        self.now = at;
+    }
+
     /// Counts one journal entry towards this transaction's batch size.
     pub(crate) fn count_movement(&mut self) {
         self.movements += 1;

@@ -1,6 +1,7 @@
 //! The `perksu` binary, black-box: its commands run as child processes on a temporary SQLite
 //! file, and every child is killed when its test ends, passed or failed.
 
+mod demo;
 mod import;
 mod logs;
 mod metrics;

@@ -53,7 +53,7 @@ async fn metrics_are_served_apart_and_move_after_a_recognition() {
     let (wallets_before, pool_before) = (sample(&before, wallet), sample(&before, pool));
     assert_eq!(
         sample(&before, "perksu_points_issued"),
-        Some(50000.0),
+        Some(72000.0),
         "{before}"
     );
 
