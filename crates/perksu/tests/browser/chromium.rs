@@ -29,6 +29,8 @@ const DEADLINE: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(50);
 /// How long one script evaluation may take (it fails fast while a page is being replaced).
 const EVALUATION: Duration = Duration::from_secs(5);
+/// How long one accessibility audit of a page may take.
+const AUDIT: Duration = Duration::from_secs(30);
 
 /// Loads allowed to fail on every page. None: the layout names an inline icon, so Chromium
 /// does not ask for `/favicon.ico`, and anything else that fails is a page's fault.
@@ -317,9 +319,40 @@ impl Chromium {
 
     // ---- screenshots ----
 
-    /// Saves the whole page as `<name>.png` at desktop width; returns the file.
+    /// Saves the whole page as `<name>.png` at desktop width, after an accessibility audit
+    /// that fails the test on any serious or critical violation; returns the file.
     pub async fn screenshot(&mut self, name: &str) -> PathBuf {
+        self.audit_accessibility(name).await;
         self.screenshot_at(name, DESKTOP, false).await
+    }
+
+    /// Saves the whole page as `<name>.png` at desktop width with no audit: for a page that is
+    /// not ours to fix.
+    pub async fn screenshot_unaudited(&mut self, name: &str) -> PathBuf {
+        self.screenshot_at(name, DESKTOP, false).await
+    }
+
+    /// Runs axe-core on the page shown (see `axe.rs`): no serious or critical violation.
+    pub async fn audit_accessibility(&mut self, name: &str) {
+        let Some(source) = crate::axe::source() else {
+            return;
+        };
+        if self.evaluate("typeof axe === 'object'").await != Some(Value::Bool(true)) {
+            self.evaluate(&format!("{source}\n;true"))
+                .await
+                .unwrap_or_else(|| panic!("{name}: axe-core did not load"));
+        }
+        let answer = tokio::time::timeout(AUDIT, self.page.evaluate(crate::axe::audit_script()))
+            .await
+            .unwrap_or_else(|_| panic!("{name}: the accessibility audit took too long"))
+            .unwrap_or_else(|error| panic!("{name}: the accessibility audit failed: {error}"));
+        let found = crate::axe::violations(answer.value().unwrap_or(&Value::Null));
+        assert!(
+            found.is_empty(),
+            "{name}: {} serious or critical accessibility violation(s):\n{}",
+            found.len(),
+            found.join("\n")
+        );
     }
 
     /// Saves the whole page as `<name>.png` at phone width, then goes back to the desktop.

@@ -1,7 +1,8 @@
 //! The web pages in a real browser: a headless Chromium signs in as each role and moves points
 //! through the forms as a person would. Screenshots of the main pages go to
 //! `target/screenshots/`, and any console error, failed load or uncaught exception fails the
-//! test.
+//! test, and so does any serious or critical accessibility violation axe-core finds on a page
+//! that gets a screenshot (see `axe.rs`).
 //!
 //! It needs Chromium (Debian's `chromium`, or `PERKSU_BROWSER=/path/to/chrome`). Without one
 //! the test says it is skipped and passes, unless `PERKSU_BROWSER_REQUIRED=1` (set by CI)
@@ -11,6 +12,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod axe;
 mod chromium;
 
 use std::io::Write;
@@ -23,6 +25,7 @@ use common::{Db, TestApp, PASSWORD};
 const ADMIN: &str = "root@platform.test";
 const MANAGER: &str = "maya@acme.test";
 const EMPLOYEE: &str = "ethan@acme.test";
+const LEAD: &str = "liam@acme.test";
 
 /// What the API set up before the browser starts: a tenant with an empty pool, its manager,
 /// one employee, and two rewards in the catalogue.
@@ -46,6 +49,7 @@ async fn seed(app: &TestApp) -> Seed {
     for (email, first, last, role) in [
         (MANAGER, "Maya", "Manager", "tenant_manager"),
         (EMPLOYEE, "Ethan", "Employee", "employee"),
+        (LEAD, "Liam", "Lead", "lead"),
     ] {
         app.post(
             "/api/users",
@@ -108,6 +112,7 @@ async fn points_go_from_the_platform_to_a_reward_through_the_pages_in_a_real_bro
     manager_imports(&mut browser, &app, &seed).await;
     employee_redeems(&mut browser, &app, &seed).await;
     api_docs_render(&mut browser).await;
+    every_main_page_is_accessible_and_fits_a_phone(&mut browser).await;
 
     browser.check("the end of the run").await;
     browser.close().await;
@@ -371,8 +376,35 @@ async fn api_docs_render(browser: &mut Chromium) {
         json!([page_origin]),
         "the docs page loaded something from another origin"
     );
-    browser.screenshot("api-docs").await;
+    // The viewer is Swagger UI's own page, not one of ours: it is not held to our audit.
+    browser.screenshot_unaudited("api-docs").await;
     browser.check("the API docs page").await;
+}
+
+/// Every role's main pages (the links of its navigation): no serious or critical violation
+/// for axe-core, and nothing wider than a phone's screen.
+async fn every_main_page_is_accessible_and_fits_a_phone(browser: &mut Chromium) {
+    for (role, email, home) in [
+        ("admin", ADMIN, "/admin"),
+        ("manager", MANAGER, "/manager"),
+        ("lead", LEAD, "/lead"),
+        ("employee", EMPLOYEE, "/me"),
+    ] {
+        log_in(browser, email, home).await;
+        let links = browser
+            .eval("[...document.querySelectorAll('nav.nav a[href]')].map(a => a.getAttribute('href'))")
+            .await;
+        let links: Vec<String> = serde_json::from_value(links).expect("the navigation's links");
+        assert!(!links.is_empty(), "{role}: no navigation");
+        for link in links {
+            browser.open(&link).await;
+            let name = format!("{role}{}", link.replace('/', "-"));
+            browser.audit_accessibility(&name).await;
+            browser.phone_screenshot(&format!("{name}-phone")).await;
+            browser.check(&name).await;
+        }
+        log_out(browser).await;
+    }
 }
 
 /// Signs in through the login form and checks the page it lands on.
