@@ -2,6 +2,8 @@
 //! `tenant_slug,amount` lines, with a dry run that shows each pool before and after and one
 //! all-or-nothing commit through the store's `bulk_allocate`, as the API's bulk endpoint.
 
+mod form;
+
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -20,85 +22,11 @@ use crate::page::{pages, redirect_with_flash, render, Chrome, Failure, PageError
 use crate::session::{random_token, Admin, Viewer};
 use crate::WebState;
 
+use form::BulkForm;
+
 const PATH: &str = "/admin/allocations/bulk";
-/// Blank rows offered below the filled ones; longer lists go in the pasted lines.
-const SPARE_ROWS: usize = 2;
-const FEWEST_ROWS: usize = 3;
 /// Tenants named in a success message; the rest are counted.
 const NAMED_IN_MESSAGE: usize = 10;
-const CSV_HEADER: &str = "tenant_slug,amount";
-
-/// The form as typed, so a dry run or a refusal shows it again.
-#[derive(Default)]
-struct BulkForm {
-    /// `(tenant slug, amount)` per row, blank rows included.
-    rows: Vec<(String, String)>,
-    lines: String,
-    note: String,
-    /// `check` for a dry run, `commit` to allocate.
-    intent: String,
-    form_key: String,
-}
-
-impl BulkForm {
-    /// Rows and amounts come as repeated `tenant` and `amount` fields, one pair per row.
-    fn from_pairs(pairs: Vec<(String, String)>) -> BulkForm {
-        let mut form = BulkForm::default();
-        let (mut tenants, mut amounts) = (Vec::new(), Vec::new());
-        for (name, value) in pairs {
-            match name.as_str() {
-                "tenant" => tenants.push(value),
-                "amount" => amounts.push(value),
-                "lines" => form.lines = value,
-                "note" => form.note = value,
-                "intent" => form.intent = value,
-                "form_key" => form.form_key = value,
-                _ => {}
-            }
-        }
-        amounts.resize(tenants.len().max(amounts.len()), String::new());
-        tenants.resize(amounts.len(), String::new());
-        form.rows = tenants.into_iter().zip(amounts).collect();
-        form
-    }
-
-    /// Every tenant and amount asked for, rows first, then the pasted lines, in order.
-    fn requested(&self) -> Result<Vec<(String, String)>, Error> {
-        let mut requested: Vec<(String, String)> = self
-            .rows
-            .iter()
-            .filter(|(tenant, amount)| !tenant.trim().is_empty() || !amount.trim().is_empty())
-            .map(|(tenant, amount)| (tenant.trim().to_lowercase(), amount.trim().to_owned()))
-            .collect();
-        for (index, line) in self.lines.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || (index == 0 && line.eq_ignore_ascii_case(CSV_HEADER)) {
-                continue;
-            }
-            let (tenant, amount) = line.split_once(',').ok_or_else(|| {
-                Error::invalid(
-                    "invalid_line",
-                    format!("Line {} must read tenant_slug,amount", index + 1),
-                )
-            })?;
-            requested.push((tenant.trim().to_lowercase(), amount.trim().to_owned()));
-        }
-        Ok(requested)
-    }
-
-    /// The rows to draw: those typed, then a few blank ones.
-    fn rows_to_show(&self) -> Vec<(String, String)> {
-        let mut rows: Vec<(String, String)> = self
-            .rows
-            .iter()
-            .filter(|(tenant, amount)| !tenant.trim().is_empty() || !amount.trim().is_empty())
-            .cloned()
-            .collect();
-        let wanted = (rows.len() + SPARE_ROWS).max(FEWEST_ROWS);
-        rows.resize(wanted, (String::new(), String::new()));
-        rows
-    }
-}
 
 /// One tenant's line in the dry run or refusal table.
 struct ResultLine {
