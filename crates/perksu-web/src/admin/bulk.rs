@@ -204,7 +204,7 @@ pub async fn submit(
                 page.results_title = "Refused: nothing was allocated".into();
                 page.results = result_lines(outcome, &requested, &by_slug);
             }
-            page.error = Some(refusal.message);
+            page.error = Some(by_slug_words(refusal.message, &by_slug));
             Ok(render(refusal.status, &page))
         }
         Err(Failure::Page(error)) => Err(error),
@@ -240,11 +240,18 @@ async fn dry_run(
             Ok(render(StatusCode::OK, &page))
         }
         Err(Failure::Refused(refusal)) => {
-            page.error = Some(refusal.message);
+            page.error = Some(by_slug_words(refusal.message, by_slug));
             Ok(render(refusal.status, &page))
         }
         Err(Failure::Page(error)) => Err(error),
     }
+}
+
+/// A refusal that names a tenant by id (one named twice) names it by the slug the form used.
+fn by_slug_words(message: String, by_slug: &HashMap<&str, &TenantRow>) -> String {
+    by_slug.iter().fold(message, |message, (slug, tenant)| {
+        message.replace(&format!("Tenant {}", tenant.id), &format!("Tenant {slug}"))
+    })
 }
 
 fn fingerprint(requested: &[(String, String)], note: &str) -> String {

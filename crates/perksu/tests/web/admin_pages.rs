@@ -234,6 +234,13 @@ backend_tests! {
             .await;
         bad_amount.assert_status(400);
         assert!(part(&bad_amount, "bulk-results").contains("Amount must not be negative"));
+        for intent in ["check", "commit"] {
+            admin
+                .submit(BULK, BULK, &[("tenant", "acme"), ("amount", "5"), ("lines", "acme,6"), ("intent", intent)])
+                .await
+                .assert_status(400)
+                .assert_contains("Tenant acme is named more than once");
+        }
         admin
             .submit(BULK, BULK, &[("intent", "commit")])
             .await
