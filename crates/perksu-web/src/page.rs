@@ -15,6 +15,8 @@ pub enum Section {
     None,
     AdminTenants,
     AdminNewTenant,
+    AdminBulk,
+    AdminReports,
     ManagerHome,
     ManagerDelegations,
     ManagerPeople,
@@ -56,8 +58,14 @@ impl Chrome {
     pub fn for_viewer(viewer: &Viewer, section: Section) -> Chrome {
         let links: &[(&'static str, &'static str, Section)] = match viewer.user.role {
             Role::PlatformAdmin => &[
-                ("/admin", "Tenants", Section::AdminTenants),
+                ("/admin", "Dashboard", Section::AdminTenants),
                 ("/admin/tenants/new", "New tenant", Section::AdminNewTenant),
+                (
+                    "/admin/allocations/bulk",
+                    "Bulk allocation",
+                    Section::AdminBulk,
+                ),
+                ("/admin/reports", "Reports", Section::AdminReports),
             ],
             Role::TenantManager => &[
                 ("/manager", "Pool", Section::ManagerHome),

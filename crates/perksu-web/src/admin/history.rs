@@ -18,6 +18,9 @@ use crate::WebState;
 const BILLING_TYPES: &[&str] = &["CREDIT_INJECTION", "CLAWBACK", "ALLOCATION_REVERSAL"];
 
 pub struct AllocationLine {
+    pub id: String,
+    /// Some of it can still be reversed: the row links to the reversal page.
+    pub reversible: bool,
     pub when: String,
     pub amount: String,
     pub label: String,
@@ -30,6 +33,8 @@ pub struct AllocationLine {
 impl AllocationLine {
     pub fn new(row: &AllocationLogRow, label: &str) -> AllocationLine {
         AllocationLine {
+            id: row.id.clone(),
+            reversible: !row.reversible_amount().is_zero(),
             when: when(&row.created_at),
             amount: points(row.amount),
             label: label.to_owned(),

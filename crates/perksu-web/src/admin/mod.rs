@@ -1,7 +1,12 @@
-//! The platform admin's pages under `/admin`: every tenant, a new tenant with its first
-//! manager, and one tenant's pool and history (in [`tenant`] and [`history`]).
+//! The platform admin's pages under `/admin`: the dashboard with every tenant, a new tenant
+//! with its first manager, one tenant's pool and history (in [`tenant`] and [`history`]), bulk
+//! allocation, the reversal of one allocation, and usage reports.
 
+mod bulk;
+mod dashboard;
 mod history;
+mod reports;
+mod reversal;
 mod tenant;
 
 use askama::Template;
@@ -22,7 +27,7 @@ use crate::WebState;
 
 pub fn router() -> Router<WebState> {
     Router::new()
-        .route("/admin", get(tenants))
+        .route("/admin", get(dashboard::show))
         .route("/admin/tenants/new", get(new_tenant_form))
         .route("/admin/tenants", post(create_tenant))
         .route("/admin/tenants/{id}", get(tenant::show))
@@ -30,6 +35,15 @@ pub fn router() -> Router<WebState> {
         .route("/admin/tenants/{id}/clawback", post(tenant::clawback))
         .route("/admin/tenants/{id}/allocations", get(history::allocations))
         .route("/admin/tenants/{id}/billing", get(history::billing))
+        .route(
+            "/admin/allocations/bulk",
+            get(bulk::show).post(bulk::submit),
+        )
+        .route(
+            "/admin/allocations/{id}/reverse",
+            get(reversal::show).post(reversal::reverse),
+        )
+        .route("/admin/reports", get(reports::show))
 }
 
 /// One row of the tenants grid.
@@ -62,36 +76,7 @@ impl From<&TenantRow> for TenantLine {
     }
 }
 
-#[derive(Template)]
-#[template(path = "admin/tenants.html")]
-struct TenantsPage {
-    chrome: Chrome,
-    tenants: Vec<TenantLine>,
-    low_or_empty: usize,
-}
-
-pages!(TenantsPage, NewTenantPage);
-
-async fn tenants(
-    State(state): State<WebState>,
-    Admin(viewer): Admin,
-) -> Result<Response, PageError> {
-    let chrome = viewer.chrome(Section::AdminTenants);
-    let rows = match state.store.tenants(&viewer.actor).await {
-        Ok(rows) => rows,
-        Err(error) => return Err(PageError::from_store(error, chrome)),
-    };
-    let tenants: Vec<TenantLine> = rows.iter().map(TenantLine::from).collect();
-    let low_or_empty = tenants.iter().filter(|t| t.state != "ready").count();
-    Ok(render(
-        StatusCode::OK,
-        &TenantsPage {
-            chrome,
-            tenants,
-            low_or_empty,
-        },
-    ))
-}
+pages!(NewTenantPage);
 
 /// The new tenant form's fields, kept as typed so a refused form shows them again.
 #[derive(Deserialize)]

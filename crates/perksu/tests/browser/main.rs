@@ -111,6 +111,7 @@ async fn points_go_from_the_platform_to_a_reward_through_the_pages_in_a_real_bro
     manager_recognises(&mut browser, &app, &seed).await;
     manager_imports(&mut browser, &app, &seed).await;
     employee_redeems(&mut browser, &app, &seed).await;
+    admin_allocates_in_bulk_reverses_and_reports(&mut browser, &app, &seed).await;
     api_docs_render(&mut browser).await;
     every_main_page_is_accessible_and_fits_a_phone(&mut browser).await;
 
@@ -237,6 +238,88 @@ async fn manager_recognises(browser: &mut Chromium, app: &TestApp, seed: &Seed) 
 
     browser.open("/manager").await;
     browser.expect_text(".pool-card .big-number", "4,700").await;
+    log_out(browser).await;
+}
+
+/// The platform admin dry-runs and commits a bulk allocation, reverses it from the tenant's
+/// allocation history, and opens the tenant's usage report; on a phone the wide tables scroll
+/// inside their cards.
+async fn admin_allocates_in_bulk_reverses_and_reports(
+    browser: &mut Chromium,
+    app: &TestApp,
+    seed: &Seed,
+) {
+    let pool = || app.pool_balance(&seed.manager_token);
+    let before: i64 = pool().await.parse().expect("a whole pool");
+    log_in(browser, ADMIN, "/admin").await;
+    browser.expect_text("h1", "Dashboard").await;
+    browser.expect_text("#platform-totals", "In wallets").await;
+    browser.screenshot("admin-dashboard").await;
+
+    browser.open("/admin/allocations/bulk").await;
+    browser.choose("#tenant-1", "Acme Corporation").await;
+    browser.fill("#amount-1", "1000").await;
+    browser.fill("#bulk-note", "Quarterly top-up").await;
+    browser.click_through("button[value=check]").await;
+    browser
+        .expect_text("#bulk-results", "Acme Corporation (acme)")
+        .await;
+    browser.screenshot("admin-bulk-dry-run").await;
+    browser.phone_screenshot("admin-bulk-dry-run-phone").await;
+    assert_eq!(pool().await, before.to_string(), "a dry run moved points");
+    browser.click_through("button[value=commit]").await;
+    browser.expect_path("/admin/allocations/bulk").await;
+    browser
+        .expect_text(".flash", "Allocated 1,000 in all to 1 tenant")
+        .await;
+    assert_eq!(pool().await, (before + 1000).to_string());
+
+    // The newest row of the history is the bulk allocation.
+    browser
+        .open(&format!("/admin/tenants/{}/allocations", seed.tenant_id))
+        .await;
+    browser
+        .click_through("main table a[href$=\"/reverse\"]")
+        .await;
+    browser.expect_text("h1", "Reverse an allocation").await;
+    browser.expect_text("#reversible-amount", "1,000").await;
+    browser
+        .fill("#reverse-reason", "Allocated twice by mistake")
+        .await;
+    browser.screenshot("admin-reverse").await;
+    browser
+        .click_through("form[action$=\"/reverse\"] button[type=submit]")
+        .await;
+    browser.expect_text("h1", "Allocation reversed").await;
+    browser
+        .expect_text("#audit-rows", "Allocated twice by mistake")
+        .await;
+    browser.screenshot("admin-reversal-done").await;
+    browser.phone_screenshot("admin-reversal-done-phone").await;
+    assert_eq!(pool().await, before.to_string());
+
+    browser.open("/admin/reports").await;
+    browser.choose("#report-tenant", "Acme Corporation").await;
+    browser.choose("#report-period", "Day").await;
+    browser
+        .click_through("form[action=\"/admin/reports\"] button[type=submit]")
+        .await;
+    browser.expect_text("#report-totals", "Allocated").await;
+    browser.expect_text("main", "Download CSV").await;
+    let wraps_scroll = browser
+        .eval(
+            "[...document.querySelectorAll('main table')].every(t => \
+             getComputedStyle(t.closest('.table-wrap')).overflowX === 'auto')",
+        )
+        .await;
+    assert_eq!(
+        wraps_scroll,
+        json!(true),
+        "a table is not inside a scrolling .table-wrap"
+    );
+    browser.screenshot("admin-usage-report").await;
+    // Fails if the widest table pushes the page past a phone's width.
+    browser.phone_screenshot("admin-usage-report-phone").await;
     log_out(browser).await;
 }
 

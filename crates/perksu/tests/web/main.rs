@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod admin_pages;
 mod browser;
 mod import_page;
 mod member_pages;
