@@ -1,6 +1,7 @@
 //! The platform admin's pages under `/admin`: every tenant, a new tenant with its first
 //! manager, and one tenant's pool and history (in [`tenant`] and [`history`]).
 
+mod deliveries;
 mod history;
 mod tenant;
 
@@ -30,6 +31,7 @@ pub fn router() -> Router<WebState> {
         .route("/admin/tenants/{id}/clawback", post(tenant::clawback))
         .route("/admin/tenants/{id}/allocations", get(history::allocations))
         .route("/admin/tenants/{id}/billing", get(history::billing))
+        .merge(deliveries::router())
 }
 
 /// One row of the tenants grid.

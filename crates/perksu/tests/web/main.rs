@@ -5,6 +5,7 @@
 mod common;
 
 mod browser;
+mod deliveries_page;
 mod import_page;
 mod member_pages;
 mod security_headers;
