@@ -18,12 +18,17 @@ const FAST: [(&str, &str); 4] = [
     ("RUST_LOG", "info"),
 ];
 
-pub fn start(db: &Database, smtp_url: Option<&str>) -> Server {
+/// Starts a server, sending to `smtp_url` if given, without waiting for it to listen.
+pub fn spawn(db: &Database, smtp_url: Option<&str>) -> Starting {
     let mut env: Vec<(&str, &str)> = FAST.to_vec();
     if let Some(url) = smtp_url {
         env.push(("PERKSU_SMTP_URL", url));
     }
-    Starting::spawn_with_env(db.url(), &[], &env).listening()
+    Starting::spawn_with_env(db.url(), &[], &env)
+}
+
+pub fn start(db: &Database, smtp_url: Option<&str>) -> Server {
+    spawn(db, smtp_url).listening()
 }
 
 /// The outbox rows' statuses and attempts, read straight from the database.

@@ -40,3 +40,4 @@ macro_rules! on_both_backends {
 
 mod delivery;
 mod kinds;
+mod nodes;
