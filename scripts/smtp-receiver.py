@@ -2,11 +2,15 @@
 """A test SMTP receiver on a random loopback port, for crates/perksu/tests/email.
 
 Prints `listening on PORT` once ready, then one JSON line per accepted message on stdout:
-{"from", "to", "data"}. With --refuse CODE every message is refused with that reply (550 or
+{"from", "to", "data", "message_id", "subject", "text", "html"}, the last ones decoded from
+the message.
+With --refuse CODE every message is refused with that reply (550 or
 451), and the refusal is printed as {"refused": CODE}. Stops when stdin closes.
 """
 import argparse
 import asyncio
+import email
+import email.policy
 import json
 import socket
 import sys
@@ -22,12 +26,23 @@ class Handler:
         if self.refuse:
             print(json.dumps({"refused": self.refuse}), flush=True)
             return f"{self.refuse} refused by the test receiver"
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         print(json.dumps({
             "from": envelope.mail_from,
             "to": envelope.rcpt_tos,
             "data": envelope.content.decode("utf8", errors="replace"),
+            "message_id": str(message["message-id"] or ""),
+            "subject": str(message["subject"] or ""),
+            "text": part(message, "plain"),
+            "html": part(message, "html"),
         }), flush=True)
         return "250 OK"
+
+
+def part(message, subtype):
+    """The decoded text of the message's text/SUBTYPE part, or an empty string."""
+    body = message.get_body(preferencelist=(subtype,))
+    return body.get_content() if body is not None else ""
 
 
 def main():

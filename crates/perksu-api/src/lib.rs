@@ -112,6 +112,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/api/redemptions", routes::redemptions::router())
         .nest("/api/notifications", routes::notifications::router())
         .nest("/api/security-events", routes::security_events::router())
+        .nest("/api/email-deliveries", routes::email_deliveries::router())
         .nest("/api/v1/points", routes::points::router())
         .nest("/api/v1/points", routes::audit::router())
         .nest("/api/v1/points", routes::alerts::router())

@@ -63,6 +63,9 @@ pub struct EmailDelivery {
     pub outbox_id: String,
     /// Which attempt this is, from 1.
     pub attempt: i64,
+    /// The attempts made before an operator's last retry; the give-up limit and the backoff
+    /// count only the attempts after it.
+    pub attempts_before_retry: i64,
     pub lease_token: String,
     pub kind: String,
     pub title: String,
@@ -162,7 +165,7 @@ impl Store {
         .execute(tx.conn())
         .await?;
         let rows = sqlx::query(
-            "select o.id, o.attempts, n.kind, n.title, n.body, n.reference_id, n.user_id, \
+            "select o.id, o.attempts, o.attempts_before_retry, n.kind, n.title, n.body, n.reference_id, n.user_id, \
              n.created_at, u.email, u.first_name, t.name as tenant_name, t.currency_label \
              from notification_outbox o join notifications n on n.id = o.notification_id \
              join users u on u.id = n.user_id left join tenants t on t.id = n.tenant_id \
@@ -175,7 +178,8 @@ impl Store {
         for row in &rows {
             let outbox_id = text(row, "id")?;
             let attempt = integer(row, "attempts")?;
-            if attempt > policy.max_attempts {
+            let attempts_before_retry = integer(row, "attempts_before_retry")?;
+            if attempt - attempts_before_retry > policy.max_attempts {
                 let error = format!("gave up after {} attempts", policy.max_attempts);
                 sqlx::query(
                     "update notification_outbox set status = 'dead', lease_until = null, \
@@ -191,6 +195,7 @@ impl Store {
             claimed.push(EmailDelivery {
                 outbox_id,
                 attempt,
+                attempts_before_retry,
                 lease_token: lease_token.clone(),
                 kind: text(row, "kind")?,
                 title: text(row, "title")?,
@@ -222,10 +227,11 @@ impl Store {
             Ok(()) => ("sent", None, now.clone()),
             Err(error) => {
                 let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
-                if delivery.attempt >= policy.max_attempts {
+                let round = delivery.attempt - delivery.attempts_before_retry;
+                if round >= policy.max_attempts {
                     ("dead", Some(error), now.clone())
                 } else {
-                    let due = self.clock_now() + policy.delay_after(delivery.attempt);
+                    let due = self.clock_now() + policy.delay_after(round);
                     ("pending", Some(error), Timestamp::from(due))
                 }
             }
@@ -303,11 +309,18 @@ impl Store {
         })
     }
 
-    /// Puts a `dead` or `failed` row back to pending, due now, with its attempts reset; a
-    /// pending row is left as it is. A tenant manager may retry their own tenant's rows only;
-    /// another tenant's row does not exist for them. A sent row is a conflict.
-    pub async fn retry_email(&self, actor: &Actor, id: &str) -> StoreResult<EmailDeliveryRow> {
-        let tenant = listing_scope(actor, None)?.unwrap_or_default();
+    /// Puts a `dead` or `failed` row back to pending, due now. Its attempts are kept (they
+    /// happened) and it gets a fresh round of them. A tenant manager may retry their own
+    /// tenant's rows only; another tenant's row does not exist for them, nor, with `tenant_id`,
+    /// a row of any tenant but that one. A sent or pending row is a conflict: there is nothing
+    /// to retry.
+    pub async fn retry_email(
+        &self,
+        actor: &Actor,
+        tenant_id: Option<String>,
+        id: &str,
+    ) -> StoreResult<EmailDeliveryRow> {
+        let tenant = listing_scope(actor, tenant_id)?.unwrap_or_default();
         let now = self.now();
         let mut tx = self.begin().await?;
         let found = sqlx::query(&format!(
@@ -322,23 +335,27 @@ impl Store {
         let Some(found) = found else {
             return Err(Error::not_found(Entity::EmailDelivery).into());
         };
-        let current = EmailDeliveryRow::from_row(&found)?;
-        if current.status == "sent" {
-            return Err(Error::conflict(
-                "email_already_sent",
-                "this email was sent already; there is nothing to retry",
-            )
-            .into());
+        if EmailDeliveryRow::from_row(&found)?.status == "sent" {
+            return Err(already_sent().into());
         }
-        sqlx::query(
-            "update notification_outbox set status = 'pending', attempts = 0, \
-             next_attempt_at = $1, lease_until = null, lease_token = null, updated_at = $1 \
-             where id = $2 and status in ('dead', 'failed')",
+        // Conditional, so a row that another request retried (or a worker claimed) meanwhile
+        // is refused rather than reset twice.
+        let updated = sqlx::query(
+            "update notification_outbox set status = 'pending', \
+             attempts_before_retry = attempts, next_attempt_at = $1, lease_until = null, \
+             lease_token = null, updated_at = $1 where id = $2 and status in ('dead', 'failed')",
         )
         .bind(now.as_str())
         .bind(id)
         .execute(tx.conn())
         .await?;
+        if updated.rows_affected() == 0 {
+            return Err(Error::conflict(
+                "email_already_pending",
+                "this email is already waiting to be sent; there is nothing to retry",
+            )
+            .into());
+        }
         let row = sqlx::query(&format!(
             "select {DELIVERY_COLUMNS} from notification_outbox o \
              join notifications n on n.id = o.notification_id join users u on u.id = n.user_id \
@@ -351,4 +368,11 @@ impl Store {
         tx.commit().await?;
         Ok(row)
     }
+}
+
+fn already_sent() -> Error {
+    Error::conflict(
+        "email_already_sent",
+        "this email was sent already; there is nothing to retry",
+    )
 }

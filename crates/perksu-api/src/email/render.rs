@@ -38,8 +38,13 @@ struct HtmlMail<'a> {
     action: &'a str,
 }
 
-/// The subject, the page a mail links to (under the public URL) and that link's text.
-fn per_kind(delivery: &EmailDelivery, tenant: &str) -> (String, &'static str, &'static str) {
+/// The subject, the page a mail links to (under the public URL) and that link's text. Subjects
+/// call the points by the tenant's own label, as the parts do.
+fn per_kind(
+    delivery: &EmailDelivery,
+    tenant: &str,
+    label: &str,
+) -> (String, &'static str, &'static str) {
     match delivery.kind.as_str() {
         "recognition_received" => (
             format!("{tenant}: {}", delivery.title),
@@ -47,7 +52,7 @@ fn per_kind(delivery: &EmailDelivery, tenant: &str) -> (String, &'static str, &'
             "See it in Perksu",
         ),
         "low_balance" => (
-            format!("{tenant}: the points pool is running low"),
+            format!("{tenant}: the {label} pool is running low"),
             "/manager",
             "Open the manager pages",
         ),
@@ -62,7 +67,7 @@ fn per_kind(delivery: &EmailDelivery, tenant: &str) -> (String, &'static str, &'
             "Open your orders",
         ),
         "points_expiring" => (
-            format!("{tenant}: points expiring soon"),
+            format!("{tenant}: {label} expiring soon"),
             "/me",
             "Spend them in the catalogue",
         ),
@@ -75,7 +80,7 @@ pub fn render(delivery: &EmailDelivery, public_url: &str) -> Result<Rendered, St
     // Platform-level notifications have no tenant; they still read sensibly.
     let tenant_name = delivery.tenant_name.as_deref().unwrap_or("Perksu Points");
     let label = delivery.currency_label.as_deref().unwrap_or("points");
-    let (subject, path, action) = per_kind(delivery, tenant_name);
+    let (subject, path, action) = per_kind(delivery, tenant_name, label);
     let link = Some(format!("{}{path}", public_url.trim_end_matches('/')));
     let text = TextMail {
         kind: &delivery.kind,

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod badges;
 pub mod budgets;
 pub mod departments;
+pub mod email_deliveries;
 pub mod feed;
 pub mod funding_mode;
 pub mod health;

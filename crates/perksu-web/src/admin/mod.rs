@@ -4,6 +4,7 @@
 
 mod bulk;
 mod dashboard;
+mod deliveries;
 mod history;
 mod reports;
 mod reversal;
@@ -44,6 +45,7 @@ pub fn router() -> Router<WebState> {
             get(reversal::show).post(reversal::reverse),
         )
         .route("/admin/reports", get(reports::show))
+        .merge(deliveries::router())
 }
 
 /// One row of the tenants grid.

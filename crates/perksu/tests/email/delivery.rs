@@ -18,12 +18,17 @@ const FAST: [(&str, &str); 4] = [
     ("RUST_LOG", "info"),
 ];
 
-fn start(db: &Database, smtp_url: Option<&str>) -> Server {
+/// Starts a server, sending to `smtp_url` if given, without waiting for it to listen.
+pub fn spawn(db: &Database, smtp_url: Option<&str>) -> Starting {
     let mut env: Vec<(&str, &str)> = FAST.to_vec();
     if let Some(url) = smtp_url {
         env.push(("PERKSU_SMTP_URL", url));
     }
-    Starting::spawn_with_env(db.url(), &[], &env).listening()
+    Starting::spawn_with_env(db.url(), &[], &env)
+}
+
+pub fn start(db: &Database, smtp_url: Option<&str>) -> Server {
+    spawn(db, smtp_url).listening()
 }
 
 /// The outbox rows' statuses and attempts, read straight from the database.
@@ -135,28 +140,6 @@ async fn without_an_smtp_url_rows_stay_pending_and_the_log_says_so(db: Database)
     assert_eq!(log.matches("email delivery is off").count(), 1, "{log}");
     drop(server);
     db.drop_schema().await;
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),+) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::database::Database::sqlite()).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = crate::database::Database::postgres().await else { return };
-                    super::$name(db).await;
-                }
-            )+
-        }
-    };
 }
 
 on_both_backends!(

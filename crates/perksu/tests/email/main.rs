@@ -15,4 +15,29 @@ mod database;
 mod process;
 mod receiver;
 
+/// Declares each test once per backend; PostgreSQL runs when `PERKSU_TEST_POSTGRES_URL` is set.
+macro_rules! on_both_backends {
+    ($($name:ident),+) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::database::Database::sqlite()).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = crate::database::Database::postgres().await else { return };
+                    super::$name(db).await;
+                }
+            )+
+        }
+    };
+}
+
 mod delivery;
+mod kinds;
+mod nodes;

@@ -112,4 +112,34 @@ impl Receiver {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+
+    /// The accepted messages for `address` whose subject contains `subject`, whole: the
+    /// receiver decodes `subject`, `text` and `html` from the MIME parts.
+    pub fn mails_to(&self, address: &str, subject: &str) -> Vec<Value> {
+        self.seen()
+            .into_iter()
+            .filter(|m| {
+                m["to"]
+                    .as_array()
+                    .is_some_and(|to| to.iter().any(|a| a == address))
+            })
+            .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(subject)))
+            .collect()
+    }
+
+    /// Waits for a message to `address` whose subject contains `subject` and returns it.
+    pub async fn wait_for_mail(&self, address: &str, subject: &str) -> Value {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Some(mail) = self.mails_to(address, subject).pop() {
+                return mail;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no mail to {address} about {subject:?}: {:?}",
+                self.seen()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }

@@ -6,6 +6,7 @@ mod common;
 
 mod admin_pages;
 mod browser;
+mod deliveries_page;
 mod import_page;
 mod member_pages;
 mod security_headers;

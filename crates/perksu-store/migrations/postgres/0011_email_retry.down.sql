@@ -1,0 +1,1 @@
+alter table notification_outbox drop column attempts_before_retry;
