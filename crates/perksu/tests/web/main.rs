@@ -6,6 +6,7 @@ mod common;
 
 mod browser;
 mod import_page;
+mod manager_catalogue;
 mod member_pages;
 mod security_headers;
 
