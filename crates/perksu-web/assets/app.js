@@ -166,7 +166,8 @@
     function update() {
       var body = new URLSearchParams(new FormData(form));
       body.set("action", "preview");
-      fetch(form.action, {
+      // Not form.action: the buttons are named "action" and would shadow it.
+      fetch(form.getAttribute("action"), {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
