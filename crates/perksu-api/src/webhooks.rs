@@ -13,10 +13,13 @@
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use perksu_domain::Error;
 use perksu_store::{AttemptOutcome, Store, WebhookDelivery};
 use serde::Serialize;
 use sha2::Sha256;
+
+pub use perksu_store::{
+    validate_webhook_secret as validate_secret, validate_webhook_url as validate_url,
+};
 
 use crate::wire::amount;
 use crate::AppState;
@@ -32,9 +35,6 @@ const MAX_ROWS_PER_PASS: i64 = 100;
 /// A receiver gets this long to answer; well inside the store's lease.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-const MAX_URL_CHARS: usize = 2000;
-const MIN_SECRET_CHARS: usize = 16;
-const MAX_SECRET_CHARS: usize = 256;
 
 /// The body posted for one alert. Amounts are canonical decimal strings, as everywhere else.
 #[derive(Serialize)]
@@ -210,40 +210,4 @@ pub fn sign(secret: &[u8], body: &str) -> Result<String, String> {
         "sha256={}",
         hex::encode(mac.finalize().into_bytes())
     ))
-}
-
-/// A webhook URL a tenant may configure: absolute `http` or `https` with a host, no
-/// credentials in it, at most 2000 characters.
-pub fn validate_url(text: &str) -> Result<String, Error> {
-    let refused =
-        |why: &str| Error::invalid("invalid_webhook_url", format!("alert_webhook_url {why}"));
-    let text = text.trim();
-    if text.chars().count() > MAX_URL_CHARS {
-        return Err(refused("must be at most 2000 characters"));
-    }
-    let url = reqwest::Url::parse(text).map_err(|_| refused("must be an absolute URL"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(refused("must use http or https"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(refused("must name a host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(refused(
-            "must not carry credentials; the secret signs each request",
-        ));
-    }
-    Ok(url.to_string())
-}
-
-/// A signing secret: 16 to 256 characters, no surrounding whitespace.
-pub fn validate_secret(text: &str) -> Result<String, Error> {
-    let length = text.chars().count();
-    if !(MIN_SECRET_CHARS..=MAX_SECRET_CHARS).contains(&length) || text.trim() != text {
-        return Err(Error::invalid(
-            "invalid_webhook_secret",
-            "alert_webhook_secret must be 16 to 256 characters without surrounding spaces",
-        ));
-    }
-    Ok(text.to_owned())
 }

@@ -28,6 +28,22 @@ pub fn price(
         .ok_or_else(|| Error::invalid("price_out_of_range", "This order's price is out of range"))
 }
 
+/// The highest markup a tenant may add to its rewards, in hundredths of a percent (1000 %).
+pub const MAX_MARKUP_BP: i64 = 100_000;
+
+/// A markup given in percent (two decimals), as hundredths of a percent, or the refusal
+/// naming `field` when it is over the limit.
+pub fn markup_bp(field: &str, percent: Points) -> Result<i64, Error> {
+    let bp = percent.hundredths();
+    if bp > MAX_MARKUP_BP {
+        return Err(Error::invalid(
+            "invalid_field",
+            format!("{field} must be at most 1000 percent"),
+        ));
+    }
+    Ok(bp)
+}
+
 /// Where a redemption stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RedemptionStatus {

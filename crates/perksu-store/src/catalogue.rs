@@ -12,6 +12,9 @@ use crate::tenants::TenantRow;
 use crate::tx::{new_id, WriteTx};
 use crate::Store;
 
+mod draft;
+pub use draft::{RewardFields, MAX_STOCK, REWARD_KINDS};
+
 /// Most items one tenant's catalogue may hold: a limit on everything.
 pub const MAX_CATALOGUE_ITEMS: i64 = 2000;
 

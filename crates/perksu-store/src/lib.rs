@@ -46,6 +46,7 @@ mod verify;
 mod verify_budgets;
 mod wallets;
 mod webhook_outbox;
+mod webhook_settings;
 
 use std::sync::Arc;
 
@@ -59,7 +60,10 @@ pub use budgets::{
     BudgetEventRow, BudgetPatch, BudgetRow, BudgetStatus, DepartmentShare, DepartmentShareRow,
     LeadAllocationRow, NewBudget,
 };
-pub use catalogue::{CatalogueQuery, CatalogueSort, PricedReward, RewardDraft, RewardRow};
+pub use catalogue::{
+    CatalogueQuery, CatalogueSort, PricedReward, RewardDraft, RewardFields, RewardRow, MAX_STOCK,
+    REWARD_KINDS,
+};
 pub use clock::{Clock, FixedClock, SystemClock, Timestamp};
 pub use db::{normalise_url, Backend, DEFAULT_DATABASE_URL};
 pub use demo::{DemoLogin, DEMO_PASSWORD};
@@ -107,6 +111,7 @@ pub use webhook_outbox::{
     retry_delay_seconds, AttemptOutcome, WebhookAttemptRow, WebhookDelivery, LEASE_SECONDS,
     MAX_WEBHOOK_ATTEMPTS,
 };
+pub use webhook_settings::{validate_webhook_secret, validate_webhook_url};
 
 /// The database behind the service. Cheap to clone.
 #[derive(Clone)]

@@ -150,3 +150,51 @@
     });
   });
 })();
+
+// The reward form's price preview, live: when the cost, denominations or markup change, the
+// form is sent with its Preview button's value and the server's preview replaces this one, so
+// the price is computed in one place. Without the script the Preview button does the same.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("form[data-price-preview]").forEach(function (form) {
+    var target = form.querySelector("#price-preview");
+    if (!target) {
+      return;
+    }
+    var timer = null;
+    function update() {
+      var body = new URLSearchParams(new FormData(form));
+      body.set("action", "preview");
+      // Not form.action: the buttons are named "action" and would shadow it.
+      fetch(form.getAttribute("action"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: body
+      })
+        .then(function (response) {
+          // A refused value answers with a 4xx page; keep the last good preview.
+          return response.ok && !response.redirected ? response.text() : null;
+        })
+        .then(function (html) {
+          if (!html) {
+            return;
+          }
+          var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("#price-preview");
+          if (fresh) {
+            target.innerHTML = fresh.innerHTML;
+          }
+        })
+        .catch(function () {
+          // Offline: the Preview button still works once the server is back.
+        });
+    }
+    form.querySelectorAll("[data-preview-input]").forEach(function (input) {
+      input.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(update, 400);
+      });
+    });
+  });
+})();

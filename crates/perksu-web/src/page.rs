@@ -24,6 +24,9 @@ pub enum Section {
     ManagerHistory,
     ManagerSpending,
     ManagerSettings,
+    ManagerRewards,
+    ManagerOrders,
+    ManagerBadges,
 }
 
 pub struct NavLink {
@@ -78,6 +81,9 @@ impl Chrome {
                 ("/manager/budgets", "Budgets", Section::ManagerBudgets),
                 ("/manager/history", "History", Section::ManagerHistory),
                 ("/manager/spending", "Spending", Section::ManagerSpending),
+                ("/manager/rewards", "Rewards", Section::ManagerRewards),
+                ("/manager/orders", "Orders", Section::ManagerOrders),
+                ("/manager/badges", "Badges", Section::ManagerBadges),
                 ("/manager/settings", "Settings", Section::ManagerSettings),
             ],
             Role::Lead | Role::Employee => &[],

@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use perksu_domain::{validate, Error};
 use perksu_store::{BadgeRow, NewBadge};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -14,10 +13,6 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{AppJson, Auth};
 use crate::movement;
 use crate::AppState;
-
-const MAX_NAME_CHARS: usize = 60;
-const MAX_DESCRIPTION_CHARS: usize = 300;
-const MAX_ICON_CHARS: usize = 30;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_badges, create_badge))
@@ -77,54 +72,11 @@ async fn create_badge(
     AppJson(request): AppJson<CreateBadgeRequest>,
 ) -> ApiResult<(StatusCode, Json<BadgeBody>)> {
     auth.actor.require_tenant_manager()?;
-    let new = NewBadge {
-        name: badge_name(&request.name)?,
-        description: description(request.description.as_deref())?,
-        icon: icon(&request.icon)?,
-    };
+    let new = NewBadge::new(&request.name, request.description.as_deref(), &request.icon)?;
     let actor = auth.actor.clone();
     let badge = movement::write(&state, move |tx| {
         Box::pin(async move { tx.create_badge(&actor, new).await })
     })
     .await?;
     Ok((StatusCode::CREATED, Json(badge.into())))
-}
-
-fn badge_name(value: &str) -> Result<String, Error> {
-    let name = validate::name("name", value)?;
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(Error::invalid(
-            "invalid_field",
-            format!("name must be at most {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    Ok(name)
-}
-
-fn description(value: Option<&str>) -> Result<String, Error> {
-    let description = value.map(str::trim).unwrap_or_default();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(Error::invalid(
-            "invalid_field",
-            format!("description must be at most {MAX_DESCRIPTION_CHARS} characters"),
-        ));
-    }
-    Ok(description.to_owned())
-}
-
-fn icon(value: &str) -> Result<String, Error> {
-    let icon = value.trim();
-    let word = icon
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if icon.is_empty() || icon.len() > MAX_ICON_CHARS || !word {
-        return Err(Error::invalid(
-            "invalid_field",
-            format!(
-                "icon must be one word of lowercase letters, digits, - or _, \
-                 at most {MAX_ICON_CHARS} characters"
-            ),
-        ));
-    }
-    Ok(icon.to_owned())
 }

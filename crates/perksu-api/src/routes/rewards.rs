@@ -3,8 +3,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use perksu_domain::{validate, Error, Points};
-use perksu_store::{CatalogueQuery, CatalogueSort, PricedReward, RewardDraft};
+use perksu_domain::{Error, Points};
+use perksu_store::{CatalogueQuery, CatalogueSort, PricedReward, RewardDraft, RewardFields};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -21,8 +21,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_reward, list_rewards))
         .routes(routes!(get_reward, update_reward))
 }
-
-const KINDS: [&str; 4] = ["gift_card", "merchandise", "custom", "charity"];
 
 #[derive(Serialize, ToSchema)]
 pub struct PriceBody {
@@ -99,64 +97,26 @@ pub struct RewardRequest {
 
 impl RewardRequest {
     fn into_draft(self) -> Result<RewardDraft, Error> {
-        if !KINDS.contains(&self.kind.as_str()) {
-            return Err(Error::invalid(
-                "invalid_field",
-                format!("kind must be one of: {}", KINDS.join(", ")),
-            ));
-        }
         let face_value = self
             .face_value
             .as_ref()
             .map(|v| v.positive("face_value"))
             .transpose()?;
-        let mut denominations = self
+        let denominations = self
             .denominations
             .iter()
             .map(|v| v.positive("denominations"))
             .collect::<Result<Vec<Points>, Error>>()?;
-        denominations.sort();
-        denominations.dedup();
-        // Exactly one of the two, so a price is never ambiguous.
-        let both_or_neither = face_value.is_some() != denominations.is_empty();
-        if both_or_neither || denominations.len() > 20 {
-            return Err(Error::invalid(
-                "invalid_field",
-                "give either face_value or up to 20 denominations",
-            ));
-        }
-        if self.kind == "merchandise" && self.stock.is_none() {
-            return Err(Error::invalid(
-                "invalid_field",
-                "merchandise needs a stock count",
-            ));
-        }
-        if self
-            .stock
-            .is_some_and(|stock| !(0..=1_000_000).contains(&stock))
-        {
-            return Err(Error::invalid(
-                "invalid_field",
-                "stock must be 0 to 1000000",
-            ));
-        }
-        let status = self.status.unwrap_or_else(|| "active".into());
-        if status != "active" && status != "archived" {
-            return Err(Error::invalid(
-                "invalid_field",
-                "status must be active or archived",
-            ));
-        }
-        Ok(RewardDraft {
-            kind: self.kind,
-            name: validate::name("name", &self.name)?,
-            description: validate::note("description", self.description.as_deref())?,
-            category: validate::note("category", self.category.as_deref())?,
-            brand: validate::note("brand", self.brand.as_deref())?,
+        RewardDraft::new(RewardFields {
+            kind: &self.kind,
+            name: &self.name,
+            description: self.description.as_deref(),
+            category: self.category.as_deref(),
+            brand: self.brand.as_deref(),
             face_value,
             denominations,
             stock: self.stock,
-            status,
+            status: self.status.as_deref(),
         })
     }
 }

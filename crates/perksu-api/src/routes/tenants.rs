@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use perksu_domain::recognition::AwardTier;
-use perksu_domain::{expiry, validate, Error, FundingMode, Points, TenantStatus};
+use perksu_domain::{expiry, rewards, validate, Error, FundingMode, Points, TenantStatus};
 use perksu_store::{NewTenant, TenantPatch, TenantRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -270,14 +270,8 @@ async fn update_tenant(
         .as_ref()
         .map(|m| m.non_negative("redemption_markup_percent"))
         .transpose()?
-        .map(|percent| percent.hundredths());
-    if markup_bp.is_some_and(|bp| bp > 100_000) {
-        return Err(Error::invalid(
-            "invalid_field",
-            "redemption_markup_percent must be at most 1000",
-        )
-        .into());
-    }
+        .map(|percent| rewards::markup_bp("redemption_markup_percent", percent))
+        .transpose()?;
     if request
         .redemption_timeout_hours
         .is_some_and(|hours| !(1..=8760).contains(&hours))

@@ -7,7 +7,7 @@
 //! first's badge.
 
 use perksu_domain::access::Actor;
-use perksu_domain::{Account, Error};
+use perksu_domain::{validate, Account, Error};
 use sqlx::any::AnyRow;
 
 use crate::clock::Timestamp;
@@ -27,11 +27,53 @@ pub struct BadgeRow {
     pub created_at: Timestamp,
 }
 
-/// A badge to add; the fields are already checked.
+/// A badge to add, made by [`NewBadge::new`] from the fields as sent.
 pub struct NewBadge {
     pub name: String,
     pub description: String,
     pub icon: String,
+}
+
+const MAX_NAME_CHARS: usize = 60;
+const MAX_DESCRIPTION_CHARS: usize = 300;
+const MAX_ICON_CHARS: usize = 30;
+
+impl NewBadge {
+    /// Checks a badge's fields, for the JSON API and the manager's page alike.
+    pub fn new(name: &str, description: Option<&str>, icon: &str) -> Result<NewBadge, Error> {
+        let name = validate::name("name", name)?;
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(Error::invalid(
+                "invalid_field",
+                format!("name must be at most {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        let description = description.map(str::trim).unwrap_or_default();
+        if description.chars().count() > MAX_DESCRIPTION_CHARS {
+            return Err(Error::invalid(
+                "invalid_field",
+                format!("description must be at most {MAX_DESCRIPTION_CHARS} characters"),
+            ));
+        }
+        let icon = icon.trim();
+        let word = icon
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if icon.is_empty() || icon.len() > MAX_ICON_CHARS || !word {
+            return Err(Error::invalid(
+                "invalid_field",
+                format!(
+                    "icon must be one word of lowercase letters, digits, - or _, \
+                     at most {MAX_ICON_CHARS} characters"
+                ),
+            ));
+        }
+        Ok(NewBadge {
+            name,
+            description: description.to_owned(),
+            icon: icon.to_owned(),
+        })
+    }
 }
 
 const BADGE_COLUMNS: &str = "id, tenant_id, name, description, icon, created_at";

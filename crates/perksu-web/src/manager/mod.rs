@@ -1,14 +1,20 @@
 //! The tenant manager's pages under `/manager`: the pool card (also served alone for its
-//! 30-second refresh), delegations, people and departments, budgets, history, spending charts
-//! and the tenant's settings.
+//! 30-second refresh), delegations, people and departments, budgets, history, spending charts,
+//! the rewards catalogue and its order queue, and the tenant's settings.
 
+mod alerts;
+mod badges;
 mod budgets;
 mod delegations;
 mod history;
+mod orders;
 mod people;
+mod reward_form;
+mod rewards;
 mod settings;
 mod spending;
 mod user_import;
+mod webhook;
 
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, State};
@@ -67,6 +73,23 @@ pub fn router() -> Router<WebState> {
             "/manager/settings",
             get(settings::show).post(settings::update),
         )
+        .route("/manager/rewards", get(rewards::list))
+        .route(
+            "/manager/rewards/new",
+            get(rewards::new_form).post(rewards::create),
+        )
+        .route(
+            "/manager/rewards/{id}",
+            get(rewards::edit_form).post(rewards::update),
+        )
+        .route("/manager/rewards/{id}/retire", post(rewards::retire))
+        .route(
+            "/manager/settings/webhook",
+            get(webhook::show).post(webhook::update),
+        )
+        .route("/manager/badges", get(badges::list).post(badges::create))
+        .route("/manager/orders", get(orders::list))
+        .route("/manager/orders/{id}/{transition}", post(orders::advance))
 }
 
 /// The pool card of the viewer's tenant.
@@ -102,6 +125,7 @@ struct Dashboard {
     leads: usize,
     held_by_leads: String,
     departments: usize,
+    alerts: Vec<alerts::AlertLine>,
 }
 
 pages!(Dashboard);
@@ -121,6 +145,7 @@ async fn dashboard(
         .departments(&viewer.actor, None)
         .await
         .map_err(|error| PageError::from_store(error, chrome()))?;
+    let alerts = alerts::recent(&state, &viewer, &users).await?;
     let leads: Vec<_> = users.iter().filter(|u| u.role == Role::Lead).collect();
     let held_by_leads = leads
         .iter()
@@ -140,6 +165,7 @@ async fn dashboard(
         leads: leads.len(),
         held_by_leads: points(held_by_leads),
         departments: departments.len(),
+        alerts,
     };
     Ok(render(StatusCode::OK, &page))
 }

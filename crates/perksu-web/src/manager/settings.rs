@@ -1,7 +1,6 @@
 //! The tenant's settings a manager may change: the points label, the low-balance marks, award
 //! tiers, peer-to-peer giving and its monthly allowance, reward pricing and redemption rules,
-//! and the expiry policy. The alert webhook stays with the JSON API, where its URL and secret
-//! are checked.
+//! and the expiry policy. The alert webhook has its own page (`webhook.rs`).
 //!
 //! Only the fields whose value differs from the stored one go into the patch, so saving the
 //! form unchanged re-arms no alert and changes nothing.
@@ -11,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use perksu_domain::recognition::AwardTier;
-use perksu_domain::{expiry, validate, Error, Points};
+use perksu_domain::{expiry, rewards, validate, Error, Points};
 use perksu_store::{TenantPatch, TenantRow};
 use serde::Deserialize;
 
@@ -182,13 +181,10 @@ fn parse_tiers(text: &str) -> Result<Vec<AwardTier>, Error> {
 }
 
 fn patch(tenant: &TenantRow, form: &SettingsFields) -> Result<TenantPatch, Error> {
-    let markup = non_negative_amount("Reward markup", &form.redemption_markup_percent)?;
-    if markup.hundredths() > 100_000 {
-        return Err(Error::invalid(
-            "invalid_field",
-            "Reward markup must be at most 1000 percent",
-        ));
-    }
+    let markup = rewards::markup_bp(
+        "Reward markup",
+        non_negative_amount("Reward markup", &form.redemption_markup_percent)?,
+    )?;
     let timeout_hours = whole_number("Order timeout", &form.redemption_timeout_hours)?;
     if !(1..=8760).contains(&timeout_hours) {
         return Err(Error::invalid(
@@ -232,7 +228,7 @@ fn patch(tenant: &TenantRow, form: &SettingsFields) -> Result<TenantPatch, Error
             tenant.points_per_currency_unit,
             positive_amount("Points per currency unit", &form.points_per_currency_unit)?,
         ),
-        redemption_markup_bp: changed(tenant.redemption_markup_bp, markup.hundredths()),
+        redemption_markup_bp: changed(tenant.redemption_markup_bp, markup),
         redemptions_paused: changed(tenant.redemptions_paused, form.redemptions_paused.is_some()),
         redemption_confirmation_required: changed(
             tenant.redemption_confirmation_required,

@@ -112,6 +112,7 @@ async fn points_go_from_the_platform_to_a_reward_through_the_pages_in_a_real_bro
     manager_imports(&mut browser, &app, &seed).await;
     employee_redeems(&mut browser, &app, &seed).await;
     admin_allocates_in_bulk_reverses_and_reports(&mut browser, &app, &seed).await;
+    manager_fulfils(&mut browser, &app, &seed).await;
     api_docs_render(&mut browser).await;
     every_main_page_is_accessible_and_fits_a_phone(&mut browser).await;
 
@@ -435,6 +436,69 @@ async fn employee_redeems(browser: &mut Chromium, app: &TestApp, seed: &Seed) {
     browser.open("/me/wallet").await;
     browser.expect_text("#wallet-balance", "180").await;
     browser.phone_screenshot("wallet-phone").await;
+    log_out(browser).await;
+}
+
+/// The manager adds a reward (previewing its price first); the employee orders it; the
+/// manager approves and ships the order from the queue.
+async fn manager_fulfils(browser: &mut Chromium, app: &TestApp, seed: &Seed) {
+    log_in(browser, MANAGER, "/manager").await;
+    browser.open("/manager/rewards/new").await;
+    browser.choose("#reward-kind", "Merchandise").await;
+    browser.fill("#reward-name", "Desk Plant").await;
+    browser.fill("#reward-stock", "10").await;
+    // Typing the cost updates the preview in place, through the server's own preview.
+    browser.fill("#reward-face-value", "60").await;
+    browser
+        .expect_text("#price-preview", "What an employee pays")
+        .await;
+    browser.expect_text("#price-preview", "60 Points").await;
+    browser.screenshot("manager-reward-form").await;
+    browser
+        .click_through("form[data-price-preview] button[value=save]")
+        .await;
+    browser.expect_path("/manager/rewards").await;
+    browser.expect_text(".flash", "Saved Desk Plant.").await;
+    browser.expect_text("main table", "Desk Plant").await;
+    browser.screenshot("manager-rewards").await;
+
+    let rewards = app.get("/api/rewards", &seed.employee_token).await;
+    let plant = rewards
+        .body
+        .as_array()
+        .and_then(|items| items.iter().find(|item| item["name"] == "Desk Plant"))
+        .and_then(|item| item["id"].as_str())
+        .expect("the new reward in the employee's catalogue")
+        .to_owned();
+    let order = app
+        .post(
+            "/api/redemptions",
+            &seed.employee_token,
+            json!({"item_id": plant, "shipping_address": "1 Main St"}),
+        )
+        .await;
+    order.assert_status(201);
+    let order_id = order.str("id");
+
+    browser.open("/manager/orders").await;
+    browser
+        .expect_text(&format!("#order-{order_id}"), "Desk Plant")
+        .await;
+    browser.screenshot("manager-orders").await;
+    let action = |word: &str| format!("form[action=\"/manager/orders/{order_id}/{word}\"] button");
+    browser.click_through(&action("approve")).await;
+    browser.expect_text(".flash", "is now processing").await;
+    browser
+        .fill(&format!("#tracking-{order_id}"), "TRK-2041")
+        .await;
+    browser.click_through(&action("ship")).await;
+    browser.expect_text(".flash", "is now shipped").await;
+    browser.phone_screenshot("manager-orders-phone").await;
+    let shipped = app
+        .get(&format!("/api/redemptions/{order_id}"), &seed.manager_token)
+        .await;
+    assert_eq!(shipped.body["status"], "shipped");
+    assert_eq!(shipped.body["tracking_number"], "TRK-2041");
     log_out(browser).await;
 }
 

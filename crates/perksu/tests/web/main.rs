@@ -8,6 +8,7 @@ mod admin_pages;
 mod browser;
 mod deliveries_page;
 mod import_page;
+mod manager_catalogue;
 mod member_pages;
 mod security_headers;
 
