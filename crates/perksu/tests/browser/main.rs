@@ -14,6 +14,9 @@ mod common;
 
 mod axe;
 mod chromium;
+#[path = "../cli/process.rs"]
+#[allow(dead_code)]
+mod process;
 
 use std::io::Write;
 
@@ -118,6 +121,7 @@ async fn points_go_from_the_platform_to_a_reward_through_the_pages_in_a_real_bro
 
     browser.check("the end of the run").await;
     browser.close().await;
+    demo_dashboards(&executable).await;
     app.assert_ledger_consistent().await;
     app.finish().await;
     let _ = writeln!(
@@ -552,6 +556,31 @@ async fn every_main_page_is_accessible_and_fits_a_phone(browser: &mut Chromium) 
         }
         log_out(browser).await;
     }
+}
+
+/// The README's screenshots: the admin's and the manager's dashboards of `perksu serve --demo`,
+/// the binary itself on a fresh SQLite file, with the demo's ninety days of history.
+async fn demo_dashboards(executable: &std::path::Path) {
+    let dir = tempfile::tempdir().expect("a directory for the demo database");
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let server = process::Server::start(&url, &["--demo"]);
+    let mut browser = Chromium::launch(executable, &server.base_url).await;
+    for (email, home, name) in [
+        ("admin@perksu.local", "/admin", "readme-admin-dashboard"),
+        ("maya@acme.example", "/manager", "readme-manager-dashboard"),
+    ] {
+        browser.open("/login").await;
+        browser.fill("#email", email).await;
+        browser.fill("#password", "perksu-demo").await;
+        browser
+            .click_through("form[action=\"/login\"] button[type=submit]")
+            .await;
+        browser.expect_path(home).await;
+        browser.screenshot(name).await;
+        log_out(&mut browser).await;
+    }
+    browser.check("the demo's dashboards").await;
+    browser.close().await;
 }
 
 /// Signs in through the login form and checks the page it lands on.
