@@ -10,6 +10,7 @@ pub mod departments;
 pub mod feed;
 pub mod funding_mode;
 pub mod health;
+pub mod invitations;
 pub mod notifications;
 pub mod points;
 pub mod recognition_social;

@@ -16,3 +16,5 @@ mod process;
 mod receiver;
 
 mod delivery;
+mod invitation;
+mod invited;

@@ -8,6 +8,7 @@ mod browser;
 mod import_page;
 mod member_pages;
 mod security_headers;
+mod set_password;
 
 use serde_json::json;
 
