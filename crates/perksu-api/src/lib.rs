@@ -97,6 +97,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(routes::health::router())
         .nest("/api/auth", routes::auth::router())
+        .nest("/api/auth", routes::invitations::router())
         .nest("/api/tenants", routes::tenants::router())
         .nest("/api/tenants", routes::funding_mode::router())
         .nest("/api/users", routes::users::router())

@@ -41,11 +41,12 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The operations that take no bearer token: the probe, sign-in, and the providers'
-/// callbacks (which are signed instead).
-const PUBLIC_PATHS: [&str; 3] = [
+/// The operations that take no bearer token: the probe, sign-in, an invitation's
+/// set-password (its token is the proof), and the providers' callbacks (signed instead).
+const PUBLIC_PATHS: [&str; 4] = [
     "/healthz",
     "/api/auth/login",
+    "/api/auth/set-password",
     "/api/redemptions/callbacks/{provider}",
 ];
 

@@ -22,6 +22,7 @@ mod expiry;
 mod feed;
 mod gauges;
 mod idempotency;
+mod invitations;
 mod ledger;
 mod migrate;
 mod notifications;
@@ -80,6 +81,10 @@ pub use expiry::{
 pub use feed::{FeedItem, MILESTONES, RECOGNITION_NOTIFICATION};
 pub use gauges::{Gauges, PoolGauge};
 pub use idempotency::Claim;
+pub use invitations::{
+    invitation_expired, invitation_invalid, readable_instant, InvitedUser, IssuedInvitation,
+    DEFAULT_INVITATION_TTL_HOURS,
+};
 pub use migrate::MigrationStatus;
 pub use notifications::{NotificationRow, INVITATION_NOTIFICATION};
 pub use passwords::{HasherLimits, PasswordHash, PasswordHasher};

@@ -133,7 +133,7 @@ impl Store {
 impl Store {
     /// The 429 for a throttled sign-in, after writing its `security_events` row when it opens
     /// an episode. A failed write is logged and the attempt refused all the same.
-    async fn refuse_throttled(&self, throttled: Throttled) -> StoreError {
+    pub(crate) async fn refuse_throttled(&self, throttled: Throttled) -> StoreError {
         if throttled.first_of_episode {
             let written = sqlx::query(
                 "insert into security_events (id, kind, scope, subject, retry_after_seconds, \

@@ -149,25 +149,31 @@ impl SignInThrottle {
     /// limit is spent. The address is checked first, so a refused address does not also spend
     /// the account's attempts.
     pub fn attempt(&self, email: &str, address: Option<IpAddr>) -> Result<(), Throttled> {
+        self.attempt_address(address)?;
         let now = self.clock.now();
-        if let Some(address) = address {
-            if let Some((retry_after_seconds, first_of_episode)) =
-                self.addresses.check(&address, now)
-            {
-                return Err(Throttled {
-                    scope: Scope::Address,
-                    subject: address.to_string(),
-                    retry_after_seconds,
-                    first_of_episode,
-                });
-            }
-        }
         let email = email.to_owned();
         match self.accounts.check(&email, now) {
             None => Ok(()),
             Some((retry_after_seconds, first_of_episode)) => Err(Throttled {
                 scope: Scope::Account,
                 subject: email,
+                retry_after_seconds,
+                first_of_episode,
+            }),
+        }
+    }
+
+    /// Counts one attempt from `address` only: for requests that carry no account name (an
+    /// invitation's set-password), which share the address's limit with sign-ins.
+    pub fn attempt_address(&self, address: Option<IpAddr>) -> Result<(), Throttled> {
+        let Some(address) = address else {
+            return Ok(());
+        };
+        match self.addresses.check(&address, self.clock.now()) {
+            None => Ok(()),
+            Some((retry_after_seconds, first_of_episode)) => Err(Throttled {
+                scope: Scope::Address,
+                subject: address.to_string(),
                 retry_after_seconds,
                 first_of_episode,
             }),

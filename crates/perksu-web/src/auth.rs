@@ -11,10 +11,10 @@ use perksu_domain::Role;
 use serde::Deserialize;
 
 use crate::forms::{CsrfForm, PlainForm};
-use crate::page::{html, Chrome, Failure, PageError};
+use crate::page::{pages, render, Chrome, Failure, PageError};
 use crate::session::{
-    clear_cookie, cookie, random_token, set_cookie, tokens_match, Viewer, LOGIN_CSRF_COOKIE,
-    SESSION_COOKIE,
+    clear_cookie, cookie, random_token, read_flash, set_cookie, tokens_match, Viewer,
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::WebState;
 
@@ -45,6 +45,8 @@ struct LoginPage {
     error: Option<String>,
 }
 
+pages!(LoginPage);
+
 /// Renders the login form with the double-submit token, setting its cookie when new.
 fn login_form(
     status: StatusCode,
@@ -54,13 +56,18 @@ fn login_form(
 ) -> Response {
     let existing = cookie(headers, LOGIN_CSRF_COOKIE);
     let login_token = existing.clone().unwrap_or_else(random_token);
+    // A flash from the set-password page ("your password is set") is shown once, here.
+    let chrome = Chrome {
+        flash: read_flash(headers),
+        ..Chrome::anonymous()
+    };
     let page = LoginPage {
-        chrome: Chrome::anonymous(),
+        chrome,
         login_token: login_token.clone(),
         email,
         error,
     };
-    let mut response = html(status, page.render());
+    let mut response = render(status, &page);
     if existing.is_none() {
         response.headers_mut().append(
             header::SET_COOKIE,

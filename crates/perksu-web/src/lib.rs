@@ -23,6 +23,7 @@ mod me;
 mod page;
 mod pool_card;
 mod session;
+mod set_password;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -57,6 +58,10 @@ where
         .route("/", get(auth::home))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
+        .route(
+            "/set-password",
+            get(set_password::set_password_page).post(set_password::set_password),
+        )
         .merge(admin::router())
         .merge(manager::router())
         .merge(me::router())

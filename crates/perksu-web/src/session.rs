@@ -103,7 +103,8 @@ pub fn flash_cookie(message: &str) -> HeaderValue {
     )
 }
 
-fn read_flash(headers: &HeaderMap) -> Option<String> {
+/// The message a previous request left for this page, if any.
+pub fn read_flash(headers: &HeaderMap) -> Option<String> {
     let bytes = hex::decode(cookie(headers, FLASH_COOKIE)?).ok()?;
     String::from_utf8(bytes)
         .ok()

@@ -130,6 +130,11 @@ struct ServeArgs {
     #[arg(long, env = "PERKSU_EMAIL_POLL_MS", default_value_t = 2_000,
           value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     email_poll_ms: u64,
+    /// Hours the set-password link of an invitation mail works, from the send.
+    #[arg(long, env = "PERKSU_INVITATION_TTL_HOURS",
+          default_value_t = perksu_store::DEFAULT_INVITATION_TTL_HOURS,
+          value_parser = clap::value_parser!(i64).range(1..=8_760))]
+    invitation_ttl_hours: i64,
 }
 
 impl ServeArgs {
@@ -144,6 +149,7 @@ impl ServeArgs {
                 base: Duration::from_millis(self.email_retry_base_ms),
             },
             poll_interval: Duration::from_millis(self.email_poll_ms),
+            invitation_ttl: Duration::from_secs(self.invitation_ttl_hours.unsigned_abs() * 3600),
         })
     }
 

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use perksu_store::{EmailDelivery, EmailRetryPolicy, Store};
+use perksu_store::{
+    EmailDelivery, EmailRetryPolicy, IssuedInvitation, Store, INVITATION_NOTIFICATION,
+};
 
 pub use render::{render, Rendered};
 
@@ -34,6 +36,8 @@ pub struct EmailSettings {
     pub public_url: String,
     pub retry: EmailRetryPolicy,
     pub poll_interval: Duration,
+    /// How long the set-password link of an invitation mail works.
+    pub invitation_ttl: Duration,
 }
 
 /// `url` with any password replaced, for logs.
@@ -87,7 +91,7 @@ impl EmailSender {
         };
         let mut recorded = 0;
         for delivery in claimed {
-            let outcome = self.send(&delivery).await;
+            let outcome = self.send(store, &delivery).await;
             crate::metrics::email_attempt(if outcome.is_ok() { "sent" } else { "failed" });
             if let Err(error) = &outcome {
                 tracing::warn!(
@@ -115,8 +119,9 @@ impl EmailSender {
         recorded
     }
 
-    async fn send(&self, delivery: &EmailDelivery) -> Result<(), String> {
-        let mail = render(delivery, &self.settings.public_url)?;
+    async fn send(&self, store: &Store, delivery: &EmailDelivery) -> Result<(), String> {
+        let invitation = self.invitation_for(store, delivery).await?;
+        let mail = render(delivery, &self.settings.public_url, invitation.as_ref())?;
         let to = delivery
             .recipient
             .parse::<Mailbox>()
@@ -133,6 +138,28 @@ impl EmailSender {
             .await
             .map(|_| ())
             .map_err(|error| error.to_string())
+    }
+}
+
+impl EmailSender {
+    /// For an invitation mail, a fresh set-password token (each attempt replaces the last
+    /// one's, see `perksu_store::invitations`); `None` for other kinds, and for a user who has
+    /// chosen a password since, whose mail then links to the sign-in page. A failure to issue
+    /// one fails the attempt, which is retried like a refused send.
+    async fn invitation_for(
+        &self,
+        store: &Store,
+        delivery: &EmailDelivery,
+    ) -> Result<Option<IssuedInvitation>, String> {
+        if delivery.kind != INVITATION_NOTIFICATION {
+            return Ok(None);
+        }
+        let ttl = chrono::Duration::from_std(self.settings.invitation_ttl)
+            .map_err(|error| format!("the invitation lifetime is out of range: {error}"))?;
+        store
+            .issue_invitation(&delivery.user_id, ttl)
+            .await
+            .map_err(|error| format!("cannot issue the invitation: {error}"))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod email_deliveries;
 pub mod feed;
 pub mod funding_mode;
 pub mod health;
+pub mod invitations;
 pub mod notifications;
 pub mod points;
 pub mod recognition_social;

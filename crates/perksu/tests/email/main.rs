@@ -39,5 +39,7 @@ macro_rules! on_both_backends {
 }
 
 mod delivery;
+mod invitation;
+mod invited;
 mod kinds;
 mod nodes;

@@ -143,3 +143,23 @@ impl Receiver {
         }
     }
 }
+
+/// The set-password token in an invitation mail. The parts are quoted-printable, so soft line
+/// breaks are joined and `=3D` read as `=` first.
+pub fn invitation_token(mail: &str) -> String {
+    let unfolded = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    let marker = "/set-password?token=";
+    let start = unfolded
+        .find(marker)
+        .unwrap_or_else(|| panic!("no set-password link in {mail}"))
+        + marker.len();
+    let token: String = unfolded[start..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(token.len(), 64, "a token of 32 bytes in hex: {mail}");
+    token
+}

@@ -11,6 +11,7 @@ mod import_page;
 mod manager_catalogue;
 mod member_pages;
 mod security_headers;
+mod set_password;
 
 use serde_json::json;
 
