@@ -81,20 +81,23 @@ impl RedemptionStatus {
         }
     }
 
+    /// Every status, in the lifecycle's order.
+    pub const ALL: [RedemptionStatus; 9] = [
+        RedemptionStatus::PendingConfirmation,
+        RedemptionStatus::Pending,
+        RedemptionStatus::Processing,
+        RedemptionStatus::Shipped,
+        RedemptionStatus::Delivered,
+        RedemptionStatus::Failed,
+        RedemptionStatus::Cancelled,
+        RedemptionStatus::Rejected,
+        RedemptionStatus::Expired,
+    ];
+
     pub fn parse(word: &str) -> Option<RedemptionStatus> {
-        [
-            RedemptionStatus::PendingConfirmation,
-            RedemptionStatus::Pending,
-            RedemptionStatus::Processing,
-            RedemptionStatus::Shipped,
-            RedemptionStatus::Delivered,
-            RedemptionStatus::Failed,
-            RedemptionStatus::Cancelled,
-            RedemptionStatus::Rejected,
-            RedemptionStatus::Expired,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == word)
+        RedemptionStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == word)
     }
 
     /// Open: the points are still on hold.

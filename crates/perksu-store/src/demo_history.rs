@@ -265,7 +265,7 @@ fn pick<T>(items: &[T], n: i64) -> Option<&T> {
 }
 
 /// A public recognition of `recognition_type` with nothing else set.
-fn award(
+pub(crate) fn award(
     recognition_type: RecognitionType,
     recipient_ids: Vec<String>,
     message: &str,

@@ -2,10 +2,11 @@
 //! leads, and a few awards, e-cards and badges so the feed has something to show.
 
 use perksu_domain::access::Actor;
-use perksu_domain::recognition::{RecognitionType, SplitMode, Visibility};
+use perksu_domain::recognition::{RecognitionType, SplitMode};
 use perksu_domain::{Points, Role};
 
 use crate::budgets::{DepartmentShare, NewBudget};
+use crate::demo_history::award;
 use crate::error::StoreResult;
 use crate::recognitions::NewRecognition;
 use crate::tx::WriteTx;
@@ -77,17 +78,6 @@ impl WriteTx {
         people: &[UserRow],
     ) -> StoreResult<()> {
         let employees: Vec<&UserRow> = people.iter().filter(|u| u.role == Role::Employee).collect();
-        let award = |recognition_type, recipient_ids, message: &str| NewRecognition {
-            recognition_type,
-            recipient_ids,
-            points: None,
-            split: None,
-            award_tier: None,
-            ecard_template: None,
-            badge_id: None,
-            visibility: Visibility::Public,
-            message: message.to_owned(),
-        };
         if employees.len() >= 2 {
             let group = NewRecognition {
                 points: Some(Points::from_whole(1000)),

@@ -67,6 +67,7 @@ async fn deliver_once(app: &TestApp, receiver: &Receiver) -> usize {
             base: std::time::Duration::from_millis(10),
         },
         poll_interval: std::time::Duration::from_millis(10),
+        invitation_ttl: std::time::Duration::from_secs(3600),
     })
     .expect("the test SMTP settings are usable");
     sender.deliver_due(&app.store).await

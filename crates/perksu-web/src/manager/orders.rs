@@ -55,17 +55,7 @@ const TRANSITIONS: [Transition; 4] = [
     },
 ];
 
-const STATUSES: [RedemptionStatus; 9] = [
-    RedemptionStatus::PendingConfirmation,
-    RedemptionStatus::Pending,
-    RedemptionStatus::Processing,
-    RedemptionStatus::Shipped,
-    RedemptionStatus::Delivered,
-    RedemptionStatus::Failed,
-    RedemptionStatus::Cancelled,
-    RedemptionStatus::Rejected,
-    RedemptionStatus::Expired,
-];
+const STATUSES: [RedemptionStatus; 9] = RedemptionStatus::ALL;
 
 struct OrderLine {
     id: String,

@@ -42,6 +42,7 @@ async fn fail_every_due_email(app: &TestApp) {
             base: std::time::Duration::from_millis(10),
         },
         poll_interval: std::time::Duration::from_millis(10),
+        invitation_ttl: std::time::Duration::from_secs(3600),
     })
     .expect("the SMTP settings are usable");
     assert!(
