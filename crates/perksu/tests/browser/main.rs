@@ -558,8 +558,9 @@ async fn every_main_page_is_accessible_and_fits_a_phone(browser: &mut Chromium) 
     }
 }
 
-/// The README's screenshots: the admin's and the manager's dashboards of `perksu serve --demo`,
-/// the binary itself on a fresh SQLite file, with the demo's ninety days of history.
+/// The README's screenshots: the admin's and the manager's dashboards and the manager's
+/// spending page of `perksu serve --demo`, the binary itself on a fresh SQLite file, with the
+/// demo's ninety days of history.
 async fn demo_dashboards(executable: &std::path::Path) {
     let dir = tempfile::tempdir().expect("a directory for the demo database");
     let url = format!("sqlite://{}", dir.path().join("demo.db").display());
@@ -577,6 +578,10 @@ async fn demo_dashboards(executable: &std::path::Path) {
             .await;
         browser.expect_path(home).await;
         browser.screenshot(name).await;
+        if home == "/manager" {
+            browser.open("/manager/spending").await;
+            browser.screenshot("readme-manager-spending").await;
+        }
         log_out(&mut browser).await;
     }
     browser.check("the demo's dashboards").await;
