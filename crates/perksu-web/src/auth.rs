@@ -4,7 +4,7 @@ use askama::Template;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use perksu_domain::Role;
@@ -13,8 +13,7 @@ use serde::Deserialize;
 use crate::forms::{CsrfForm, PlainForm};
 use crate::page::{pages, render, Chrome, Failure, PageError};
 use crate::session::{
-    clear_cookie, cookie, random_token, read_flash, set_cookie, tokens_match, Viewer,
-    LOGIN_CSRF_COOKIE, SESSION_COOKIE,
+    clear_cookie, read_flash, set_cookie, FormToken, Viewer, LOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::WebState;
 
@@ -54,8 +53,7 @@ fn login_form(
     email: String,
     error: Option<String>,
 ) -> Response {
-    let existing = cookie(headers, LOGIN_CSRF_COOKIE);
-    let login_token = existing.clone().unwrap_or_else(random_token);
+    let login_token = FormToken::of(headers);
     // A flash from the set-password page ("your password is set") is shown once, here.
     let chrome = Chrome {
         flash: read_flash(headers),
@@ -63,17 +61,12 @@ fn login_form(
     };
     let page = LoginPage {
         chrome,
-        login_token: login_token.clone(),
+        login_token: login_token.value.clone(),
         email,
         error,
     };
     let mut response = render(status, &page);
-    if existing.is_none() {
-        response.headers_mut().append(
-            header::SET_COOKIE,
-            set_cookie(LOGIN_CSRF_COOKIE, &login_token, None),
-        );
-    }
+    login_token.set_on(&mut response);
     response
 }
 
@@ -98,11 +91,7 @@ pub async fn login(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     PlainForm(form): PlainForm<LoginFields>,
 ) -> Response {
-    let cookie_token = cookie(&headers, LOGIN_CSRF_COOKIE);
-    let token_ok = cookie_token
-        .as_deref()
-        .is_some_and(|expected| tokens_match(&form.login_token, expected));
-    if !token_ok {
+    if !FormToken::matches(&headers, &form.login_token) {
         // Without the cookie the browser may be refusing `Secure` cookies: say so.
         let mut response = PageError::Page {
             status: StatusCode::FORBIDDEN,
@@ -115,12 +104,7 @@ pub async fn login(
                 .into(),
         }
         .into_response();
-        if cookie_token.is_none() {
-            response.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(LOGIN_CSRF_COOKIE, &random_token(), None),
-            );
-        }
+        FormToken::of(&headers).set_on(&mut response);
         return response;
     }
     let address = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
@@ -142,13 +126,13 @@ pub async fn login(
         }
         Err(error) => match Failure::from(error) {
             Failure::Refused(refusal) => {
-                let mut response =
-                    login_form(refusal.status, &headers, form.email, Some(refusal.message));
-                if let Some(seconds) = refusal.retry_after_seconds {
-                    response
-                        .headers_mut()
-                        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-                }
+                let mut response = login_form(
+                    refusal.status,
+                    &headers,
+                    form.email,
+                    Some(refusal.message.clone()),
+                );
+                refusal.add_retry_after(&mut response);
                 response
             }
             Failure::Page(page) => page.into_response(),

@@ -314,6 +314,15 @@ pub struct Refusal {
 }
 
 impl Refusal {
+    /// Adds `Retry-After` to the page showing this refusal, when it has one.
+    pub fn add_retry_after(&self, response: &mut Response) {
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+    }
+
     pub fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
         Refusal {
             status,

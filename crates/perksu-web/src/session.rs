@@ -15,6 +15,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
 use perksu_domain::access::Actor;
 use perksu_domain::Role;
 use perksu_store::UserRow;
@@ -109,6 +110,43 @@ pub fn read_flash(headers: &HeaderMap) -> Option<String> {
     String::from_utf8(bytes)
         .ok()
         .filter(|message| !message.is_empty())
+}
+
+/// The double-submit token of the forms sent before there is a session (sign-in,
+/// set-password): the one in the request's cookie, or a new one the response must set.
+pub struct FormToken {
+    pub value: String,
+    fresh: bool,
+}
+
+impl FormToken {
+    pub fn of(headers: &HeaderMap) -> FormToken {
+        match cookie(headers, LOGIN_CSRF_COOKIE) {
+            Some(value) => FormToken {
+                value,
+                fresh: false,
+            },
+            None => FormToken {
+                value: random_token(),
+                fresh: true,
+            },
+        }
+    }
+
+    /// Sets the token's cookie on `response` when the request had none.
+    pub fn set_on(&self, response: &mut Response) {
+        if self.fresh {
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(LOGIN_CSRF_COOKIE, &self.value, None),
+            );
+        }
+    }
+
+    /// Whether `sent` (the form's copy) matches the request's cookie.
+    pub fn matches(headers: &HeaderMap, sent: &str) -> bool {
+        cookie(headers, LOGIN_CSRF_COOKIE).is_some_and(|expected| tokens_match(sent, &expected))
+    }
 }
 
 /// A signed-in person, from the session cookie. Without a live session a page redirects to

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 
 use askama::Template;
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use perksu_store::{readable_instant, InvitedUser, StoreError};
@@ -20,7 +20,7 @@ use serde::Deserialize;
 use crate::forms::PlainForm;
 use crate::listing::query;
 use crate::page::{html, redirect_with_flash, Chrome, Failure, PageError};
-use crate::session::{cookie, random_token, set_cookie, tokens_match, LOGIN_CSRF_COOKIE};
+use crate::session::FormToken;
 use crate::WebState;
 
 #[derive(Template)]
@@ -59,11 +59,10 @@ fn form(
     invited: InvitedUser,
     error: Option<String>,
 ) -> Response {
-    let existing = cookie(headers, LOGIN_CSRF_COOKIE);
-    let form_token = existing.clone().unwrap_or_else(random_token);
+    let form_token = FormToken::of(headers);
     let page = SetPasswordPage {
         chrome: Chrome::anonymous(),
-        form_token: form_token.clone(),
+        form_token: form_token.value.clone(),
         token,
         first_name: invited.first_name,
         email: invited.email,
@@ -74,12 +73,7 @@ fn form(
         error,
     };
     let mut response = html(status, page.render());
-    if existing.is_none() {
-        response.headers_mut().append(
-            header::SET_COOKIE,
-            set_cookie(LOGIN_CSRF_COOKIE, &form_token, None),
-        );
-    }
+    form_token.set_on(&mut response);
     response
 }
 
@@ -127,12 +121,7 @@ pub async fn set_password_page(
 /// A form whose double-submit token is missing or wrong: refused before anything is read.
 fn form_token_refused(headers: &HeaderMap) -> Response {
     let mut response = PageError::csrf().into_response();
-    if cookie(headers, LOGIN_CSRF_COOKIE).is_none() {
-        response.headers_mut().append(
-            header::SET_COOKIE,
-            set_cookie(LOGIN_CSRF_COOKIE, &random_token(), None),
-        );
-    }
+    FormToken::of(headers).set_on(&mut response);
     response
 }
 
@@ -144,9 +133,7 @@ pub async fn set_password(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     PlainForm(fields): PlainForm<SetPasswordFields>,
 ) -> Response {
-    let token_ok = cookie(&headers, LOGIN_CSRF_COOKIE)
-        .is_some_and(|expected| tokens_match(&fields.form_token, &expected));
-    if !token_ok {
+    if !FormToken::matches(&headers, &fields.form_token) {
         return form_token_refused(&headers);
     }
     let invited = match state.store.invitation(&fields.token).await {
@@ -181,13 +168,9 @@ pub async fn set_password(
                     &headers,
                     fields.token,
                     invited,
-                    Some(refusal.message),
+                    Some(refusal.message.clone()),
                 );
-                if let Some(seconds) = refusal.retry_after_seconds {
-                    response
-                        .headers_mut()
-                        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-                }
+                refusal.add_retry_after(&mut response);
                 response
             }
             Failure::Page(page) => page.into_response(),
